@@ -1,0 +1,233 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Redis deployment for one test: a single node or a cluster.
+type Redis struct {
+	// Addrs are the node addresses (one for a single node).
+	Addrs []string
+	// Cluster is true for a Redis Cluster.
+	Cluster bool
+
+	nodes []*RedisNode
+}
+
+// RedisNode is one redis-server process started by the test environment.
+type RedisNode struct {
+	Addr string
+	Port int
+	Dir  string
+	cmd  *exec.Cmd
+	args []string
+}
+
+// RedisServerPath finds redis-server, or fails the test with the fix.
+func RedisServerPath(tb testing.TB) string {
+	tb.Helper()
+	p, err := exec.LookPath("redis-server")
+	if err != nil {
+		tb.Fatalf("redis-server not found on PATH: run `make setup` (or install the redis-server package)")
+	}
+	return p
+}
+
+// StartRedis returns the external node named by LEADSTREAM_TEST_REDIS_ADDR
+// or starts a private redis-server on a free loopback port.
+func StartRedis(tb testing.TB) *Redis {
+	tb.Helper()
+	if addr := os.Getenv(EnvRedisAddr); addr != "" {
+		return &Redis{Addrs: []string{addr}}
+	}
+	n := startNode(tb, FreePort(tb), false)
+	return &Redis{Addrs: []string{n.Addr}, nodes: []*RedisNode{n}}
+}
+
+// StartRedisCluster returns the external cluster named by
+// LEADSTREAM_TEST_REDIS_CLUSTER_ADDRS or starts six redis-server processes
+// (three masters, three replicas) joined into a Redis Cluster.
+func StartRedisCluster(tb testing.TB) *Redis {
+	tb.Helper()
+	if addrs := envList(EnvRedisClusterAddrs); len(addrs) > 0 {
+		return &Redis{Addrs: addrs, Cluster: true}
+	}
+	r := &Redis{Cluster: true}
+	for _, port := range clusterPorts(tb, 6) {
+		n := startNode(tb, port, true)
+		r.nodes = append(r.nodes, n)
+		r.Addrs = append(r.Addrs, n.Addr)
+	}
+	createCluster(tb, r.Addrs)
+	return r
+}
+
+// Client returns a go-redis client for the deployment, closed when the
+// test ends.
+func (r *Redis) Client(tb testing.TB) redis.UniversalClient {
+	tb.Helper()
+	c := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: r.Addrs, IsClusterMode: r.Cluster})
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Nodes returns the processes the environment started (none for an
+// external deployment), so fault tests can stop and restart them.
+func (r *Redis) Nodes() []*RedisNode { return r.nodes }
+
+// clusterPorts picks n free ports whose cluster bus ports (port+10000)
+// are free too.
+func clusterPorts(tb testing.TB, n int) []int {
+	tb.Helper()
+	var ports []int
+	for attempts := 0; len(ports) < n && attempts < 200; attempts++ {
+		p := FreePort(tb)
+		if p+10000 > 65535 || !portFree(p+10000) || contains(ports, p) {
+			continue
+		}
+		ports = append(ports, p)
+	}
+	if len(ports) < n {
+		tb.Fatalf("find %d free port pairs for redis cluster", n)
+	}
+	return ports
+}
+
+func contains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	_ = ln.Close()
+	return true
+}
+
+func startNode(tb testing.TB, port int, cluster bool) *RedisNode {
+	tb.Helper()
+	bin := RedisServerPath(tb)
+	dir := tb.TempDir()
+	args := []string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "no",
+		"--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"),
+	}
+	if cluster {
+		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000")
+	}
+	n := &RedisNode{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Dir: dir, args: args}
+	n.start(tb, bin)
+	tb.Cleanup(n.Stop)
+	return n
+}
+
+func (n *RedisNode) start(tb testing.TB, bin string) {
+	tb.Helper()
+	n.cmd = exec.Command(bin, n.args...)
+	if err := n.cmd.Start(); err != nil {
+		tb.Fatalf("start redis-server on %s: %v", n.Addr, err)
+	}
+	if err := waitPing(n.Addr, 10*time.Second); err != nil {
+		n.Stop()
+		log, _ := os.ReadFile(filepath.Join(n.Dir, "redis.log"))
+		tb.Fatalf("redis-server on %s did not answer: %v\n%s", n.Addr, err, log)
+	}
+}
+
+// Stop kills the process; safe to call twice.
+func (n *RedisNode) Stop() {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return
+	}
+	_ = n.cmd.Process.Kill()
+	_ = n.cmd.Wait()
+	n.cmd = nil
+}
+
+// Restart stops the node and starts it again on the same port and data
+// directory; with persistence off it comes back empty.
+func (n *RedisNode) Restart(tb testing.TB) {
+	tb.Helper()
+	n.Stop()
+	n.start(tb, RedisServerPath(tb))
+}
+
+func waitPing(addr string, timeout time.Duration) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func createCluster(tb testing.TB, addrs []string) {
+	tb.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		tb.Fatalf("redis-cli not found on PATH: run `make setup` (or install the redis-tools package)")
+	}
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
+	var out bytes.Buffer
+	cmd := exec.Command(cli, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("redis-cli --cluster create: %v\n%s", err, out.String())
+	}
+	if err := waitClusterOK(addrs, 20*time.Second); err != nil {
+		tb.Fatalf("redis cluster not ready: %v", err)
+	}
+}
+
+// waitClusterOK waits until every node reports cluster_state:ok and the
+// cluster client can write to every master.
+func waitClusterOK(addrs []string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		for {
+			info, err := c.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = c.Close()
+				return fmt.Errorf("node %s: cluster_state not ok: %v %s", addr, err, info)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = c.Close()
+	}
+	return nil
+}
