@@ -120,8 +120,11 @@ func Serve(ctx context.Context, log *zap.Logger, addr string, h http.Handler) er
 	return ServeListener(ctx, log, ln, h)
 }
 
-// ServeListener serves h on ln until ctx ends.
+// ServeListener serves h on ln until ctx ends. A nil log is silent.
 func ServeListener(ctx context.Context, log *zap.Logger, ln net.Listener, h http.Handler) error {
+	if log == nil {
+		log = zap.NewNop()
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
