@@ -46,5 +46,8 @@ proto-check: setup proto ## fail when the committed protobuf code is stale
 bench: ## run the benchmarks and print the summary table
 	@if [ -x scripts/bench.sh ]; then scripts/bench.sh; else echo "bench: no benchmark suite yet"; exit 1; fi
 
+test-faults: setup ## the full fault-injection suite (SEED=n to replay one seed)
+	@if [ -x scripts/test-faults.sh ]; then scripts/test-faults.sh; else echo "test-faults: no fault suite yet"; exit 1; fi
+
 demo: setup build ## run the whole pipeline on the embedded default with example traffic
 	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; else echo "demo: devstack is not built yet"; exit 1; fi
