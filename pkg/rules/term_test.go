@@ -125,27 +125,24 @@ func TestWindowEdges(t *testing.T) {
 `))
 	tests := []struct {
 		name       string
+		typ        string
 		first, now string
 		stage      Stage
 	}{
-		{"day window includes the start of yesterday", "2026-12-09T00:00:00Z",
+		{"day window includes the start of yesterday", "download", "2026-12-09T00:00:00Z",
 			"2026-12-10T23:59:59Z", MQL},
-		{"day window excludes the end of the day before", "2026-12-08T23:59:59Z",
-			"2026-12-10T00:00:00Z", Visitor},
-		{"hour window includes the start of hour-2", "2026-12-10T10:00:00Z",
+		{"day window excludes the end of the day before", "download",
+			"2026-12-08T23:59:59Z", "2026-12-10T00:00:00Z", Visitor},
+		{"hour window includes the start of hour-2", "page_view", "2026-12-10T10:00:00Z",
 			"2026-12-10T12:59:59Z", SQL},
-		{"hour window excludes the end of hour-3", "2026-12-10T09:59:59Z",
+		{"hour window excludes the end of hour-3", "page_view", "2026-12-10T09:59:59Z",
 			"2026-12-10T12:00:00Z", Visitor},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			typ := "download"
-			if tt.stage == SQL || tt.name[:4] == "hour" {
-				typ = "page_view"
-			}
 			s := NewState()
-			r.Apply(s, event("1", typ, "", "L", ms(t, tt.first), ""))
-			r.Apply(s, event("2", typ, "", "L", ms(t, tt.now), ""))
+			r.Apply(s, event("1", tt.typ, "", "L", ms(t, tt.first), ""))
+			r.Apply(s, event("2", tt.typ, "", "L", ms(t, tt.now), ""))
 			got := Visitor
 			for _, tr := range r.Evaluate(s, ms(t, tt.now)) {
 				got = tr.To
