@@ -1,0 +1,53 @@
+package leadstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/leadstream/leadstream/pkg/rules"
+)
+
+// Read returns the state and pending transitions of entity e.
+func (s *Store) Read(ctx context.Context, e Entity) (*rules.State, []Pending, error) {
+	keys := []string{s.key(e, "state"), s.key(e, "pending")}
+	v, err := s.run(ctx, "read", readScript, keys)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", e.LeadID(), err)
+	}
+	st, pending, err := decodePair(v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", e.LeadID(), err)
+	}
+	return st, pending, nil
+}
+
+// Advance sets e's stage and epoch and records the transitions that lead
+// there as pending, in one step, but only if e's epoch is still
+// fromEpoch; otherwise it returns ErrConflict and changes nothing.
+func (s *Store) Advance(ctx context.Context, e Entity, fromEpoch int64, stage rules.Stage,
+	epoch int64, recs []Pending) error {
+	args := []any{fromEpoch, int(stage), epoch}
+	for _, p := range recs {
+		args = append(args, p.ID, p.Record)
+	}
+	keys := []string{s.key(e, "state"), s.key(e, "pending")}
+	v, err := s.run(ctx, "advance", advanceScript, keys, args...)
+	if err != nil {
+		return fmt.Errorf("advance %s to %s: %w", e.LeadID(), stage, err)
+	}
+	if n, _ := v.(int64); n != 1 {
+		return fmt.Errorf("advance %s from epoch %d: %w", e.LeadID(), fromEpoch, ErrConflict)
+	}
+	return nil
+}
+
+// Ack removes the pending transitions ids of e once they are published.
+func (s *Store) Ack(ctx context.Context, e Entity, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.rdb.HDel(ctx, s.key(e, "pending"), ids...).Err(); err != nil {
+		return fmt.Errorf("ack transitions of %s: %w", e.LeadID(), err)
+	}
+	return nil
+}

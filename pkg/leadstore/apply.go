@@ -1,0 +1,126 @@
+package leadstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/leadstream/leadstream/pkg/rules"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+)
+
+const msPerHour = int64(time.Hour / time.Millisecond)
+
+// Result is what Apply found: whether the event was a duplicate, and the
+// entity's state and pending transitions after it.
+type Result struct {
+	Duplicate bool
+	State     *rules.State
+	Pending   []Pending
+}
+
+// Apply counts ev for entity e in one script, exactly as r.Apply followed
+// by r.Prune at the event time would: unless its id was counted already,
+// it increments what r.Spec asks for, updates scores, stores traits and
+// marks the entity identified when ev has a lead id. New or duplicate, it
+// returns the state and the pending transitions, so a caller that crashed
+// between counting an event and recording its transitions repairs that on
+// the redelivery.
+func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
+	ev *leadstreamv1.Event) (*Result, error) {
+	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "pending")}
+	v, err := s.run(ctx, "apply", applyScript, keys, applyArgs(s, r, ev)...)
+	if err != nil {
+		return nil, fmt.Errorf("apply event %s to %s: %w", ev.GetId(), e.LeadID(), err)
+	}
+	parts, ok := v.([]any)
+	if !ok || len(parts) != 3 {
+		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), ErrBadReply)
+	}
+	dup, _ := parts[0].(int64)
+	st, pending, err := decodePair(parts[1:])
+	if err != nil {
+		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), err)
+	}
+	return &Result{Duplicate: dup == 1, State: st, Pending: pending}, nil
+}
+
+// applyArgs encodes the changes ev makes under r for the apply script.
+func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
+	sp := r.Spec()
+	at := ev.GetOccurredAtUnixMs()
+	day, hour := LocalDay(at, r.Location()), UnixHour(at)
+	ident := "0"
+	if ev.GetLeadId() != "" {
+		ident = "1"
+	}
+	args := []any{ev.GetId(), at, s.window.Milliseconds(), s.dedupeMax, ident}
+
+	var incr []any
+	var scores []any
+	names := sortedKeys(sp.Scores)
+	for _, sig := range r.Signals(ev) {
+		ss := sp.Signals[sig]
+		if ss.Lifetime {
+			incr = append(incr, "c:"+sig)
+		}
+		if ss.KeepDays > 0 {
+			incr = append(incr, "d:"+sig+":"+strconv.FormatInt(day, 10))
+		}
+		if ss.KeepHours > 0 {
+			incr = append(incr, "h:"+sig+":"+strconv.FormatInt(hour, 10))
+		}
+		for _, name := range names {
+			if pts, ok := sp.Scores[name].Points[sig]; ok {
+				scores = append(scores, name, sp.Scores[name].HalfLifeMs, formatFloat(pts))
+			}
+		}
+	}
+	args = append(append(args, len(incr)), incr...)
+	args = append(append(args, len(scores)/3), scores...)
+
+	var traits []any
+	for _, f := range sp.TraitFields {
+		if v := ev.GetTraits()[f]; v != "" {
+			traits = append(traits, f, v)
+		}
+	}
+	args = append(append(args, len(traits)/2), traits...)
+
+	args = append(args, day, hour, len(sp.Signals))
+	for _, sig := range sortedKeys(sp.Signals) {
+		ss := sp.Signals[sig]
+		args = append(args, sig, day-ss.KeepDays, hour-ss.KeepHours)
+	}
+	return args
+}
+
+// LocalDay returns the day index of atMs in loc, as the rules engine cuts
+// day buckets: days since 1970-01-01 in that zone.
+func LocalDay(atMs int64, loc *time.Location) int64 {
+	y, m, d := time.UnixMilli(atMs).In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// UnixHour returns the hour index of atMs: whole UTC hours since the
+// epoch, rounded down.
+func UnixHour(atMs int64) int64 {
+	h := atMs / msPerHour
+	if atMs%msPerHour < 0 {
+		h--
+	}
+	return h
+}
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,134 @@
+package leadstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/leadstream/leadstream/pkg/rules"
+)
+
+// Visitor is an anonymous visitor's history as Link returned it, ready to
+// merge into the lead it is linked to.
+type Visitor struct {
+	// AnonID is the anonymous id.
+	AnonID string
+	// LeadID is the lead the visitor is linked to: the first link wins.
+	LeadID string
+	state  []any
+	seen   []any
+}
+
+// Resolve returns the lead anonID is linked to, if any. Links never
+// change once made, so answers are cached in the process.
+func (s *Store) Resolve(ctx context.Context, anonID string) (string, bool, error) {
+	s.mu.Lock()
+	lead, ok := s.aliases[anonID]
+	s.mu.Unlock()
+	if ok {
+		return lead, true, nil
+	}
+	lead, err := s.rdb.Get(ctx, s.key(Anon(anonID), "link")).Result()
+	if err == redis.Nil {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("resolve anonymous id %s: %w", anonID, err)
+	}
+	s.remember(anonID, lead)
+	return lead, true, nil
+}
+
+// remember caches a link; the cache is emptied when full, which costs
+// only extra lookups.
+func (s *Store) remember(anonID, leadID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.aliases) >= aliasCacheMax {
+		s.aliases = map[string]string{}
+	}
+	s.aliases[anonID] = leadID
+}
+
+// Link links anonID to leadID unless it is linked already, and returns
+// the visitor with the lead it is linked to and its history to merge.
+func (s *Store) Link(ctx context.Context, anonID, leadID string) (*Visitor, error) {
+	e := Anon(anonID)
+	keys := []string{s.key(e, "link"), s.key(e, "state"), s.key(e, "seen")}
+	v, err := s.run(ctx, "link", linkScript, keys, leadID, s.anonTTL.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("link %s to %s: %w", anonID, leadID, err)
+	}
+	parts, ok := v.([]any)
+	if !ok || len(parts) != 3 {
+		return nil, fmt.Errorf("link %s: %w", anonID, ErrBadReply)
+	}
+	linked, _ := parts[0].(string)
+	st, _ := parts[1].([]any)
+	seen, _ := parts[2].([]any)
+	s.remember(anonID, linked)
+	return &Visitor{AnonID: anonID, LeadID: linked, state: st, seen: seen}, nil
+}
+
+// Merge adds v's history to its lead as r.Merge does, exactly once per
+// anonymous id, and reports whether this call merged it.
+func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, error) {
+	sp := r.Spec()
+	args := []any{v.AnonID, s.window.Milliseconds(), s.dedupeMax, len(sp.Scores)}
+	for _, name := range sortedKeys(sp.Scores) {
+		args = append(args, name, sp.Scores[name].HalfLifeMs)
+	}
+	args = append(append(args, len(v.state)/2), v.state...)
+	args = append(append(args, len(v.seen)/2), v.seen...)
+
+	e := Lead(v.LeadID)
+	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "anons")}
+	res, err := s.run(ctx, "merge", mergeScript, keys, args...)
+	if err != nil {
+		return false, fmt.Errorf("merge %s into %s: %w", v.AnonID, v.LeadID, err)
+	}
+	n, _ := res.(int64)
+	return n == 1, nil
+}
+
+// View is everything the store holds about one lead, for operators.
+type View struct {
+	State   *rules.State
+	Pending []Pending
+	// Anons lists the anonymous ids merged into the lead.
+	Anons []string
+	// Seen is how many event ids the lead remembers for deduplication.
+	Seen int64
+}
+
+// Show returns what the store holds about entity e.
+func (s *Store) Show(ctx context.Context, e Entity) (*View, error) {
+	st, pending, err := s.Read(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := s.rdb.ZCard(ctx, s.key(e, "seen")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("show %s: %w", e.LeadID(), err)
+	}
+	anons, err := s.rdb.SMembers(ctx, s.key(e, "anons")).Result()
+	if err != nil {
+		return nil, fmt.Errorf("show %s: %w", e.LeadID(), err)
+	}
+	return &View{State: st, Pending: pending, Anons: anons, Seen: seen}, nil
+}
+
+// Clock returns the latest event time counted for e, in unix ms; 0 when
+// none.
+func (s *Store) Clock(ctx context.Context, e Entity) (int64, error) {
+	v, err := s.rdb.HGet(ctx, s.key(e, "state"), "clock").Result()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read clock of %s: %w", e.LeadID(), err)
+	}
+	return strconv.ParseInt(v, 10, 64)
+}

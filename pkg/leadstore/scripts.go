@@ -1,0 +1,210 @@
+package leadstore
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts below keep one entity (a lead or an anonymous visitor) in
+// three keys that share a hash tag:
+//
+//	state    hash: stage, epoch, ident, clock, c:<signal>, d:<signal>:<day>,
+//	         h:<signal>:<hour>, s:<score> ("<value>|<at_ms>"), t:<field>
+//	seen     sorted set of event ids, scored by the entity's clock
+//	pending  hash of transition id to the encoded transition record
+//
+// Leads also have "anons" (the anonymous ids merged into them) and
+// visitors "link" (the lead they were linked to). Every script touches the
+// keys of one entity only, so each runs on one Redis Cluster slot.
+
+// luaHelpers is shared by the scripts that update scores. decay mirrors
+// the rules engine: 2^(-dt/h), and no decay without a half-life.
+const luaHelpers = `
+local function decay(dt, h)
+  if h <= 0 or dt <= 0 then return 1 end
+  return 2 ^ (-dt / h)
+end
+local function score_at(v, t, h, at)
+  if at <= t then return v end
+  return v * decay(at - t, h)
+end
+local function parse_score(raw)
+  if not raw then return 0, 0 end
+  local sep = string.find(raw, '|', 1, true)
+  return tonumber(string.sub(raw, 1, sep - 1)), tonumber(string.sub(raw, sep + 1))
+end
+local function fmt_score(v, t)
+  return string.format('%.17g', v) .. '|' .. string.format('%.0f', t)
+end
+local function trim_seen(key, clock, window, keep)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%.0f', clock - window))
+  redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 1))
+end
+`
+
+// applyScript deduplicates one event and, when it is new, counts it.
+//
+// KEYS: state, seen, pending.
+// ARGV: event id, event time, dedupe window ms, dedupe max entries,
+// identified (0|1), then n and n hash fields to increment, then n and n
+// score triples (name, half-life ms, points), then n and n trait pairs,
+// then the current day and hour and n prune triples (signal, last day
+// to drop, last hour to drop).
+//
+// Returns {duplicate (0|1), state as a flat list, pending as a flat list}.
+var applyScript = redis.NewScript(luaHelpers + `
+local function result(dup)
+  return {dup, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[3])}
+end
+local id, at = ARGV[1], tonumber(ARGV[2])
+if id ~= '' and redis.call('ZSCORE', KEYS[2], id) then
+  return result(1)
+end
+
+local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or at)
+if at > clock then clock = at end
+redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', clock))
+if id ~= '' then
+  redis.call('ZADD', KEYS[2], clock, id)
+  trim_seen(KEYS[2], clock, tonumber(ARGV[3]), tonumber(ARGV[4]))
+end
+if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'ident', '1') end
+
+local i = 6
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], 1); i = i + 1
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local f, h, pts = 's:' .. ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  i = i + 3
+  local v, t = parse_score(redis.call('HGET', KEYS[1], f))
+  if at >= t then
+    v, t = score_at(v, t, h, at) + pts, at
+  else
+    v = v + pts * decay(t - at, h)
+  end
+  redis.call('HSET', KEYS[1], f, fmt_score(v, t))
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('HSET', KEYS[1], 't:' .. ARGV[i], ARGV[i + 1]); i = i + 2
+end
+
+local day, hour = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
+local cut = {}
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  cut[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}; i = i + 3
+end
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local kind, sig, b = string.match(f, '^([dh]):(.+):(%-?%d+)$')
+  if kind then
+    local c, limit = cut[sig], day
+    if kind == 'h' then limit = hour end
+    if c then
+      if kind == 'd' then limit = c[1] else limit = c[2] end
+    end
+    if tonumber(b) <= limit then redis.call('HDEL', KEYS[1], f) end
+  end
+end
+return result(0)
+`)
+
+// readScript returns an entity's state and pending transitions.
+//
+// KEYS: state, pending. Returns {state, pending} as flat lists.
+var readScript = redis.NewScript(`
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+`)
+
+// advanceScript moves an entity to a new stage if its epoch is still the
+// one the caller evaluated, and records the transitions still to publish
+// in the same step.
+//
+// KEYS: state, pending. ARGV: expected epoch, stage, epoch, then pairs of
+// transition id and record. Returns 1, or 0 when the epoch moved on.
+var advanceScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+if cur ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'stage', ARGV[2], 'epoch', ARGV[3])
+for i = 4, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+return 1
+`)
+
+// linkScript links an anonymous id to a lead unless it is linked already
+// (the first link wins), and returns the visitor's history to merge. On
+// the first link the history gets a time to live: no event counts for
+// the visitor any more, and the merge guard makes a second merge a no-op.
+//
+// KEYS: link, state, seen of the visitor. ARGV: lead id, ttl ms (0: none).
+// Returns {linked lead id, state as a flat list, seen with scores}.
+var linkScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then
+  cur = ARGV[1]
+  redis.call('SET', KEYS[1], cur)
+  local ttl = tonumber(ARGV[2])
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[2], ttl)
+    redis.call('PEXPIRE', KEYS[3], ttl)
+  end
+end
+return {cur, redis.call('HGETALL', KEYS[2]),
+  redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')}
+`)
+
+// mergeScript adds a visitor's history to a lead exactly once, guarded by
+// the lead's set of merged anonymous ids: counts and buckets are added,
+// scores decayed to the later time and added, the lead's traits win, and
+// the visitor's event ids join the lead's so a redelivered event of the
+// visitor stays a duplicate.
+//
+// KEYS: state, seen, anons of the lead. ARGV: anonymous id, dedupe window
+// ms, dedupe max entries, n and n pairs (score, half-life ms), n and n
+// pairs (field, value) of the visitor's state, n and n pairs (event id,
+// clock) of the visitor's seen set. Returns 1, or 0 when already merged.
+var mergeScript = redis.NewScript(luaHelpers + `
+if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
+local window, keep = tonumber(ARGV[2]), tonumber(ARGV[3])
+local i = 4
+local half = {}
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  half[ARGV[i]] = tonumber(ARGV[i + 1]); i = i + 2
+end
+
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local f, val = ARGV[i], ARGV[i + 1]
+  i = i + 2
+  local kind = string.sub(f, 1, 2)
+  if kind == 'c:' or kind == 'd:' or kind == 'h:' then
+    redis.call('HINCRBY', KEYS[1], f, tonumber(val))
+  elseif kind == 't:' then
+    redis.call('HSETNX', KEYS[1], f, val)
+  elseif kind == 's:' then
+    local h = half[string.sub(f, 3)] or 0
+    local cur = redis.call('HGET', KEYS[1], f)
+    local bv, bt = parse_score(val)
+    if cur then
+      local av, at = parse_score(cur)
+      local t = math.max(at, bt)
+      redis.call('HSET', KEYS[1], f, fmt_score(score_at(av, at, h, t) + score_at(bv, bt, h, t), t))
+    else
+      redis.call('HSET', KEYS[1], f, val)
+    end
+  elseif f == 'clock' then
+    local cur = tonumber(redis.call('HGET', KEYS[1], 'clock') or val)
+    redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', math.max(cur, tonumber(val))))
+  end
+end
+
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[i + 1]), ARGV[i]); i = i + 2
+end
+local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
+trim_seen(KEYS[2], clock, window, keep)
+return 1
+`)

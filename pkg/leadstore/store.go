@@ -1,0 +1,138 @@
+// Package leadstore keeps each lead's scoring state in Redis: what the
+// rules engine counts, the event ids already counted, the stage and the
+// transitions still to be published. Every change is one Lua script over
+// the keys of one lead (or one anonymous visitor), and those keys share a
+// hash tag, so the same code runs on a single Redis and on Redis Cluster.
+//
+// Keys are "<prefix>:{lead:<id>}:<part>" for leads and
+// "<prefix>:{anon:<id>}:<part>" for anonymous visitors not yet linked to
+// a lead.
+package leadstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// Defaults for the options.
+const (
+	// DefaultDedupeWindow is how long, in event time, an event id stays
+	// known after the lead's clock passed it.
+	DefaultDedupeWindow = 7 * 24 * time.Hour
+	// DefaultDedupeMax bounds the event ids kept per lead.
+	DefaultDedupeMax = 10000
+	// DefaultAnonTTL is how long a visitor's history outlives its link.
+	DefaultAnonTTL = 30 * 24 * time.Hour
+	// aliasCacheMax bounds the in-process cache of anonymous id links.
+	aliasCacheMax = 100000
+)
+
+// Store reads and changes lead state in Redis. It is safe for concurrent
+// use.
+type Store struct {
+	rdb       redis.UniversalClient
+	prefix    string
+	window    time.Duration
+	dedupeMax int
+	anonTTL   time.Duration
+	observe   func(script string, d time.Duration)
+	log       *zap.Logger
+
+	mu      sync.Mutex
+	aliases map[string]string // anonymous id to lead id; guarded by mu
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithDedupe sets how long event ids are remembered per lead, in event
+// time, and how many at most.
+func WithDedupe(window time.Duration, maxIDs int) Option {
+	return func(s *Store) { s.window, s.dedupeMax = window, maxIDs }
+}
+
+// WithAnonTTL sets how long a linked visitor's history is kept after its
+// merge; 0 keeps it forever.
+func WithAnonTTL(ttl time.Duration) Option {
+	return func(s *Store) { s.anonTTL = ttl }
+}
+
+// WithObserver has fn called with the name and duration of every script
+// run, for metrics.
+func WithObserver(fn func(script string, d time.Duration)) Option {
+	return func(s *Store) { s.observe = fn }
+}
+
+// WithLogger sets the logger; the default is silent.
+func WithLogger(log *zap.Logger) Option {
+	return func(s *Store) { s.log = log }
+}
+
+// New returns a Store on rdb whose keys start with prefix.
+func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, error) {
+	if prefix == "" || strings.ContainsAny(prefix, "{}") {
+		return nil, fmt.Errorf("new lead store: prefix %q: %w", prefix, ErrBadPrefix)
+	}
+	s := &Store{rdb: rdb, prefix: prefix, window: DefaultDedupeWindow,
+		dedupeMax: DefaultDedupeMax, anonTTL: DefaultAnonTTL,
+		observe: func(string, time.Duration) {}, log: zap.NewNop(),
+		aliases: map[string]string{}}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.dedupeMax < 1 || s.window <= 0 {
+		return nil, fmt.Errorf("new lead store: dedupe window %s, max %d: %w",
+			s.window, s.dedupeMax, ErrBadDedupe)
+	}
+	return s, nil
+}
+
+// Load loads every script into Redis (every master on a cluster), so the
+// first events need no fallback from EVALSHA to EVAL.
+func (s *Store) Load(ctx context.Context) error {
+	scripts := []*redis.Script{applyScript, readScript, advanceScript, linkScript, mergeScript}
+	load := func(ctx context.Context, c *redis.Client) error {
+		for _, sc := range scripts {
+			if err := sc.Load(ctx, c).Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, load)
+	} else if c, ok := s.rdb.(*redis.Client); ok {
+		err = load(ctx, c)
+	}
+	if err != nil {
+		return fmt.Errorf("load lead store scripts: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// run runs a script and reports its latency.
+func (s *Store) run(ctx context.Context, name string, sc *redis.Script, keys []string,
+	args ...any) (any, error) {
+	start := time.Now()
+	v, err := sc.Run(ctx, s.rdb, keys, args...).Result()
+	s.observe(name, time.Since(start))
+	if err == redis.Nil {
+		err = nil
+	}
+	return v, err
+}

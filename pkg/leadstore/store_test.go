@@ -1,0 +1,319 @@
+package leadstore_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/leadstream/leadstream/pkg/leadstore"
+	"github.com/leadstream/leadstream/pkg/rules"
+	"github.com/leadstream/leadstream/pkg/testenv"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+}
+
+// testRules counts in every way the store supports: lifetime, day and
+// hour windows, a decaying and a flat score, and traits.
+const testRules = `version: "store-test"
+timezone: Europe/Berlin
+signals:
+  blog: {event: page_view, url_path: "/blog/*"}
+  pricing: {event: page_view, url_path: "/pricing"}
+  download: {event: download}
+traits:
+  dm: {field: title, matches: '(?i)\bceo\b'}
+  rival: {field: email_domain, in: [rival.example]}
+scores:
+  eng: {half_life: 2d, points: {blog: 5, download: 15, pricing: 10}}
+  flat: {points: {pricing: 1.5}}
+stages:
+  mql:
+    all: ["blog >= 2", "count(download, 3d) >= 1"]
+  sql:
+    any: ["distinct_days(pricing, 5d) >= 2", "count(download, 6h) >= 3"]
+exclude:
+  any: ["trait rival"]
+require_identified: false
+`
+
+const t0 = int64(1_790_000_000_000) // an event time in late 2026
+
+func mustRules(t *testing.T) *rules.Rules {
+	t.Helper()
+	r, err := rules.Parse("store-test.yaml", []byte(testRules))
+	if err != nil {
+		t.Fatalf("parse rules: %v", err)
+	}
+	return r
+}
+
+// deployment is one Redis to run the suite against.
+type deployment struct {
+	name  string
+	redis *testenv.Redis
+}
+
+// TestStore runs every store test on a single node and on a cluster,
+// starting each once.
+func TestStore(t *testing.T) {
+	deps := []deployment{{"single", testenv.StartRedis(t)}, {"cluster", testenv.StartRedisCluster(t)}}
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s *leadstore.Store, r *rules.Rules)
+	}{
+		{"dedupe", testDedupe},
+		{"matches rules engine", testMatchesEngine},
+		{"buckets trimmed", testBucketsTrimmed},
+		{"dedupe window bounded", testDedupeBounded},
+		{"link and merge once", testLinkMerge},
+		{"advance conflict", testAdvanceConflict},
+	}
+	for _, d := range deps {
+		rdb := d.redis.Client(t)
+		for _, tc := range tests {
+			t.Run(d.name+"/"+tc.name, func(t *testing.T) {
+				s := newStore(t, rdb, leadstore.WithDedupe(7*24*time.Hour, 50))
+				tc.fn(t, s, mustRules(t))
+			})
+		}
+	}
+}
+
+func newStore(t *testing.T, rdb redis.UniversalClient,
+	opts ...leadstore.Option) *leadstore.Store {
+	t.Helper()
+	s, err := leadstore.New(rdb, testenv.Prefix(t)+"ls", opts...)
+	if err != nil {
+		t.Fatalf("new store: %v", err)
+	}
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatalf("load scripts: %v", err)
+	}
+	return s
+}
+
+func ev(id, typ, url string, at int64) *leadstreamv1.Event {
+	return &leadstreamv1.Event{Id: id, Type: typ, Url: url, OccurredAtUnixMs: at}
+}
+
+func apply(t *testing.T, s *leadstore.Store, e leadstore.Entity, r *rules.Rules,
+	x *leadstreamv1.Event) *leadstore.Result {
+	t.Helper()
+	res, err := s.Apply(context.Background(), e, r, x)
+	if err != nil {
+		t.Fatalf("apply %s: %v", x.GetId(), err)
+	}
+	return res
+}
+
+func testDedupe(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L1")
+	x := ev("e1", "page_view", "https://x.example/blog/a", t0)
+	if res := apply(t, s, lead, r, x); res.Duplicate || res.State.Counts["blog"] != 1 {
+		t.Fatalf("first apply: dup=%v counts=%v", res.Duplicate, res.State.Counts)
+	}
+	res := apply(t, s, lead, r, x)
+	if !res.Duplicate || res.State.Counts["blog"] != 1 {
+		t.Fatalf("second apply: dup=%v counts=%v, want duplicate and 1", res.Duplicate,
+			res.State.Counts)
+	}
+	x.Id = ""
+	for i := range 2 {
+		if res := apply(t, s, lead, r, x); res.Duplicate || res.State.Counts["blog"] != int64(2+i) {
+			t.Fatalf("event without id %d: dup=%v counts=%v", i, res.Duplicate, res.State.Counts)
+		}
+	}
+}
+
+// testMatchesEngine applies a mixed, partly out-of-order sequence and
+// compares every state with the rules engine's own Apply and Prune.
+func testMatchesEngine(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L2")
+	want := rules.NewState()
+	urls := []string{"https://x.example/blog/a", "https://x.example/pricing", ""}
+	offsets := []int64{0, 3, 1, 30, 29, 50, 49, 70, 120, 121, 100, 200, 260, 261}
+	for i, h := range offsets {
+		at := t0 + h*msPerHour()/2
+		x := ev("m"+strconv.Itoa(i), "page_view", urls[i%3], at)
+		if i%3 == 2 {
+			x.Type = "download"
+		}
+		if i == 5 {
+			x.LeadId = "L2"
+			x.Traits = map[string]string{"title": "CEO", "email": "ceo@buyer.example"}
+		}
+		r.Apply(want, x)
+		r.Prune(want, at)
+		got := apply(t, s, lead, r, x).State
+		assertState(t, r, "after event "+x.Id, got, want)
+	}
+}
+
+func assertState(t *testing.T, r *rules.Rules, what string, got, want *rules.State) {
+	t.Helper()
+	if !sameCounts(got.Counts, want.Counts) || !sameBuckets(got.Days, want.Days) ||
+		!sameBuckets(got.Hours, want.Hours) || got.Identified != want.Identified {
+		t.Fatalf("%s: state\n got  %+v\n want %+v", what, got, want)
+	}
+	if len(got.Traits) != len(want.Traits) {
+		t.Fatalf("%s: traits %v, want %v", what, got.Traits, want.Traits)
+	}
+	for k, v := range want.Traits {
+		if got.Traits[k] != v {
+			t.Fatalf("%s: traits %v, want %v", what, got.Traits, want.Traits)
+		}
+	}
+	for name, w := range want.Scores {
+		g := got.Scores[name]
+		if g.AtMs != w.AtMs || math.Abs(g.Value-w.Value) > 1e-9*math.Max(1, math.Abs(w.Value)) {
+			t.Fatalf("%s: score %s = %+v, want %+v", what, name, g, w)
+		}
+	}
+	if len(got.Scores) != len(want.Scores) {
+		t.Fatalf("%s: scores %v, want %v", what, got.Scores, want.Scores)
+	}
+}
+
+func sameCounts(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func sameBuckets(a, b map[string]map[int64]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		if !sameInts(a[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameInts(a, b map[int64]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range b {
+		if a[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func msPerHour() int64 { return int64(time.Hour / time.Millisecond) }
+
+func testBucketsTrimmed(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L3")
+	day := 24 * msPerHour()
+	apply(t, s, lead, r, ev("b1", "page_view", "https://x.example/pricing", t0))
+	apply(t, s, lead, r, ev("b2", "page_view", "https://x.example/pricing", t0+day))
+	res := apply(t, s, lead, r, ev("b3", "page_view", "https://x.example/pricing", t0+10*day))
+	if n := len(res.State.Days["pricing"]); n != 1 {
+		t.Fatalf("pricing day buckets after 10 days = %v, want only the last day",
+			res.State.Days["pricing"])
+	}
+	if res.State.Counts["pricing"] != 0 {
+		t.Fatalf("pricing has a lifetime count %d the rules never asked for",
+			res.State.Counts["pricing"])
+	}
+}
+
+func testDedupeBounded(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L4")
+	day := 24 * msPerHour()
+	apply(t, s, lead, r, ev("old", "download", "", t0))
+	apply(t, s, lead, r, ev("new", "download", "", t0+8*day))
+	if res := apply(t, s, lead, r, ev("old", "download", "", t0)); res.Duplicate {
+		t.Fatal("an id older than the dedupe window is still remembered")
+	}
+	for i := range 60 {
+		apply(t, s, lead, r, ev("n"+strconv.Itoa(i), "download", "", t0+9*day))
+	}
+	v, err := s.Show(context.Background(), lead)
+	if err != nil {
+		t.Fatalf("show: %v", err)
+	}
+	if v.Seen != 50 {
+		t.Fatalf("remembered ids = %d, want the bound 50", v.Seen)
+	}
+	if res := apply(t, s, lead, r, ev("n59", "download", "", t0+9*day)); !res.Duplicate {
+		t.Fatal("the newest id was trimmed")
+	}
+}
+
+func testLinkMerge(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	ctx := context.Background()
+	anon, lead := leadstore.Anon("a1"), leadstore.Lead("L5")
+	pre := ev("p1", "page_view", "https://x.example/blog/a", t0)
+	apply(t, s, anon, r, pre)
+	apply(t, s, anon, r, ev("p2", "download", "", t0+1))
+	apply(t, s, lead, r, ev("l1", "page_view", "https://x.example/blog/b", t0+2))
+
+	for i := range 2 {
+		v, err := s.Link(ctx, "a1", "L5")
+		if err != nil || v.LeadID != "L5" {
+			t.Fatalf("link %d: %v, %v", i, v, err)
+		}
+		merged, err := s.Merge(ctx, r, v)
+		if err != nil || merged != (i == 0) {
+			t.Fatalf("merge %d: merged=%v err=%v, want merged only the first time", i, merged, err)
+		}
+	}
+	other, err := s.Link(ctx, "a1", "L6")
+	if err != nil || other.LeadID != "L5" {
+		t.Fatalf("second link moved the alias: %v, %v", other, err)
+	}
+	if got, ok, err := s.Resolve(ctx, "a1"); err != nil || !ok || got != "L5" {
+		t.Fatalf("resolve a1 = %q %v %v", got, ok, err)
+	}
+	res := apply(t, s, lead, r, pre)
+	if !res.Duplicate {
+		t.Fatal("a pre-identify event redelivered after the merge counted again")
+	}
+	if res.State.Counts["blog"] != 2 || res.State.Days["download"] == nil {
+		t.Fatalf("merged state %+v, want blog=2 and the download bucket", res.State)
+	}
+}
+
+func testAdvanceConflict(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	ctx := context.Background()
+	lead := leadstore.Lead("L7")
+	rec := []leadstore.Pending{{ID: "t1", Record: []byte("one\x00binary")}}
+	if err := s.Advance(ctx, lead, 0, rules.MQL, 1, rec); err != nil {
+		t.Fatalf("advance from epoch 0: %v", err)
+	}
+	err := s.Advance(ctx, lead, 0, rules.MQL, 1, []leadstore.Pending{{ID: "t2", Record: nil}})
+	if !errors.Is(err, leadstore.ErrConflict) {
+		t.Fatalf("stale advance: %v, want ErrConflict", err)
+	}
+	st, pending, err := s.Read(ctx, lead)
+	if err != nil || st.Stage != rules.MQL || st.Epoch != 1 || len(pending) != 1 ||
+		string(pending[0].Record) != "one\x00binary" {
+		t.Fatalf("after advance: %+v %v %v", st, pending, err)
+	}
+	if err := s.Ack(ctx, lead, "t1"); err != nil {
+		t.Fatalf("ack: %v", err)
+	}
+	if _, pending, _ := s.Read(ctx, lead); len(pending) != 0 {
+		t.Fatalf("pending after ack: %v", pending)
+	}
+}
