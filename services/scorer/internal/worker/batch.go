@@ -1,0 +1,296 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/leadstream/leadstream/pkg/leadstore"
+	"github.com/leadstream/leadstream/pkg/rules"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+	"github.com/leadstream/leadstream/services/scorer/internal/scoring"
+)
+
+// TransitionContentType names the message in the content-type header.
+const TransitionContentType = "application/x-protobuf; messageType=leadstream.v1.Transition"
+
+// batch is what scoring one poll produced.
+type batch struct {
+	mu     sync.Mutex
+	leads  map[string]*leadPending // by entity LeadID; guarded by mu
+	poison []poisonRecord          // guarded by mu
+}
+
+// leadPending is a lead's transitions still to publish.
+type leadPending struct {
+	entity  leadstore.Entity
+	records map[string][]byte // by transition id
+}
+
+type poisonRecord struct {
+	rec *kgo.Record
+	err error
+}
+
+// handle runs one batch through the steps in the package comment.
+func (w *Worker) handle(ctx context.Context, recs []*kgo.Record) error {
+	start := time.Now()
+	b := &batch{leads: map[string]*leadPending{}}
+	if err := w.score(ctx, b, recs); err != nil {
+		return err
+	}
+	if w.crash != nil && w.crash() {
+		return errCrash
+	}
+	if err := w.deadLetter(ctx, b.poison); err != nil {
+		return err
+	}
+	if err := w.publish(ctx, b); err != nil {
+		return err
+	}
+	w.commit(ctx, recs)
+	w.m.batch.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// score processes each partition's records in order, partitions in
+// parallel. Events of one lead from different partitions may interleave;
+// the store's atomic scripts and epoch checks keep that correct.
+func (w *Worker) score(ctx context.Context, b *batch, recs []*kgo.Record) error {
+	r := w.rules()
+	parts := map[int32][]*kgo.Record{}
+	for _, rec := range recs {
+		parts[rec.Partition] = append(parts[rec.Partition], rec)
+	}
+	errc := make(chan error, len(parts))
+	for _, prs := range parts {
+		go func() {
+			for _, rec := range prs {
+				if err := w.scoreRecord(ctx, r, b, rec); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	var errs []error
+	for range parts {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}
+
+// scoreRecord scores one record, retrying store failures until ctx ends.
+func (w *Worker) scoreRecord(ctx context.Context, r *rules.Rules, b *batch,
+	rec *kgo.Record) error {
+	ev, err := scoring.Decode(rec.Value)
+	if err != nil {
+		b.addPoison(rec, err)
+		w.m.events.WithLabelValues("poison").Inc()
+		return nil
+	}
+	for attempt := 1; ; attempt++ {
+		out, err := w.proc.Process(ctx, r, ev)
+		if err == nil {
+			b.add(out)
+			w.countEvent(out, rec)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("score event %s: %w", ev.GetId(), err)
+		}
+		w.log.Warn("scoring event failed, retrying", zap.String("event_id", ev.GetId()),
+			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset),
+			zap.Int("attempt", attempt), zap.Error(err))
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return fmt.Errorf("score event %s: %w", ev.GetId(), err)
+		}
+	}
+}
+
+func (w *Worker) countEvent(out *scoring.Outcome, rec *kgo.Record) {
+	outcome := "applied"
+	if out.Duplicate {
+		outcome = "duplicate"
+	}
+	w.m.events.WithLabelValues(outcome).Inc()
+	for _, t := range out.Decided {
+		w.log.Debug("stage changed", zap.String("lead_id", t.GetLeadId()),
+			zap.String("event_id", t.GetEventId()), zap.String("to", t.GetTo().String()),
+			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
+	}
+}
+
+func (b *batch) add(out *scoring.Outcome) {
+	if len(out.Pending) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := out.Entity.LeadID()
+	lp := b.leads[id]
+	if lp == nil {
+		lp = &leadPending{entity: out.Entity, records: map[string][]byte{}}
+		b.leads[id] = lp
+	}
+	for _, p := range out.Pending {
+		lp.records[p.ID] = p.Record
+	}
+}
+
+func (b *batch) addPoison(rec *kgo.Record, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.poison = append(b.poison, poisonRecord{rec: rec, err: err})
+}
+
+// publish produces every pending transition of the batch's leads, each
+// lead's in epoch order, waits for Kafka, then removes them from Redis.
+func (w *Worker) publish(ctx context.Context, b *batch) error {
+	var out []*kgo.Record
+	var decoded []*leadstreamv1.Transition
+	for _, lp := range b.leads {
+		ts := orderedTransitions(lp, w.log)
+		for _, t := range ts {
+			out = append(out, w.transitionRecord(t, lp.records[t.GetId()]))
+		}
+		decoded = append(decoded, ts...)
+	}
+	w.m.pending.Set(float64(len(out)))
+	if err := w.produce(ctx, out); err != nil {
+		return err
+	}
+	for _, t := range decoded {
+		w.m.published.WithLabelValues(rules.Stage(t.GetTo()).String()).Inc()
+		w.log.Debug("transition published", zap.String("lead_id", t.GetLeadId()),
+			zap.String("event_id", t.GetEventId()), zap.String("to", t.GetTo().String()))
+	}
+	for _, lp := range b.leads {
+		if err := w.ack(ctx, lp); err != nil {
+			return err
+		}
+	}
+	w.m.pending.Set(0)
+	return nil
+}
+
+// orderedTransitions decodes a lead's records in epoch order. A record
+// that cannot be decoded is still published as it is; it sorts last.
+func orderedTransitions(lp *leadPending, log *zap.Logger) []*leadstreamv1.Transition {
+	ts := make([]*leadstreamv1.Transition, 0, len(lp.records))
+	for id, rec := range lp.records {
+		t, err := scoring.Unmarshal(rec)
+		if err != nil {
+			log.Error("pending transition unreadable, publishing it as stored",
+				zap.String("lead_id", lp.entity.LeadID()), zap.Error(err))
+			t = &leadstreamv1.Transition{Epoch: 1 << 62}
+		}
+		t.Id, t.LeadId = id, lp.entity.LeadID()
+		ts = append(ts, t)
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].GetEpoch() < ts[j].GetEpoch() })
+	return ts
+}
+
+func (w *Worker) transitionRecord(t *leadstreamv1.Transition, value []byte) *kgo.Record {
+	return &kgo.Record{Topic: w.cfg.Kafka.TransitionsTopic, Key: []byte(t.GetLeadId()),
+		Value: value, Headers: []kgo.RecordHeader{
+			{Key: "content-type", Value: []byte(TransitionContentType)},
+			{Key: "transition-id", Value: []byte(t.GetId())},
+		}}
+}
+
+// ack removes published transitions, retrying until ctx ends: a
+// transition left behind is only published once more.
+func (w *Worker) ack(ctx context.Context, lp *leadPending) error {
+	ids := make([]string, 0, len(lp.records))
+	for id := range lp.records {
+		ids = append(ids, id)
+	}
+	return retry(ctx, w.log, "remove published transitions", func() error {
+		return w.store.Ack(ctx, lp.entity, ids...)
+	})
+}
+
+// deadLetter produces poison records with the reason and their origin.
+func (w *Worker) deadLetter(ctx context.Context, poison []poisonRecord) error {
+	out := make([]*kgo.Record, 0, len(poison))
+	for _, p := range poison {
+		rec := p.rec
+		w.log.Error("poison event dead-lettered", zap.String("topic", rec.Topic),
+			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset),
+			zap.Error(p.err))
+		headers := append([]kgo.RecordHeader(nil), rec.Headers...)
+		headers = append(headers,
+			kgo.RecordHeader{Key: "error", Value: []byte(p.err.Error())},
+			kgo.RecordHeader{Key: "source_topic", Value: []byte(rec.Topic)},
+			kgo.RecordHeader{Key: "source_partition",
+				Value: []byte(strconv.Itoa(int(rec.Partition)))},
+			kgo.RecordHeader{Key: "source_offset",
+				Value: []byte(strconv.FormatInt(rec.Offset, 10))},
+			kgo.RecordHeader{Key: "service", Value: []byte("scorer")})
+		out = append(out, &kgo.Record{Topic: w.cfg.Kafka.DeadLetterTopic, Key: rec.Key,
+			Value: rec.Value, Headers: headers})
+	}
+	return w.produce(ctx, out)
+}
+
+// produce writes recs and waits for every acknowledgement, retrying until
+// ctx ends. A retry may write some records twice; their ids tell.
+func (w *Worker) produce(ctx context.Context, recs []*kgo.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return retry(ctx, w.log, "produce", func() error {
+		return w.cl.ProduceSync(ctx, recs...).FirstErr()
+	})
+}
+
+// commit commits the batch's offsets. A failed commit only means the
+// batch is delivered again, where its events are duplicates.
+func (w *Worker) commit(ctx context.Context, recs []*kgo.Record) {
+	if err := w.cl.CommitRecords(ctx, recs...); err != nil {
+		w.log.Warn("commit offsets failed; the batch will be delivered again",
+			zap.String("group", w.cfg.Group), zap.Error(err))
+	}
+}
+
+// retry runs fn until it succeeds or ctx ends, with backoff.
+func retry(ctx context.Context, log *zap.Logger, what string, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		log.Warn(what+" failed, retrying", zap.Int("attempt", attempt), zap.Error(err))
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+}
+
+func backoff(attempt int) time.Duration {
+	return min(50*time.Millisecond<<min(attempt, 10), 5*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

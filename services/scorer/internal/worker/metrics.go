@@ -1,0 +1,71 @@
+package worker
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the scorer's Prometheus metrics.
+type Metrics struct {
+	events      *prometheus.CounterVec
+	published   *prometheus.CounterVec
+	batch       prometheus.Histogram
+	script      *prometheus.HistogramVec
+	pending     prometheus.Gauge
+	partitions  prometheus.Gauge
+	ruleReloads *prometheus.CounterVec
+}
+
+// NewMetrics registers the scorer's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_scorer_events_total",
+			Help: "Events processed, by outcome: applied, duplicate or poison.",
+		}, []string{"outcome"}),
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_scorer_transitions_published_total",
+			Help: "Transitions acknowledged by Kafka, by target stage.",
+		}, []string{"to"}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "leadstream_scorer_batch_duration_seconds",
+			Help:    "Time from a poll to the commit of its offsets.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		script: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "leadstream_scorer_redis_script_duration_seconds",
+			Help:    "Latency of lead store scripts, by script.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+		}, []string{"script"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leadstream_scorer_pending_transitions",
+			Help: "Transitions recorded in Redis and not yet acknowledged by Kafka.",
+		}),
+		partitions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leadstream_scorer_partitions_assigned",
+			Help: "Event partitions this worker owns.",
+		}),
+		ruleReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_scorer_rules_reloads_total",
+			Help: "Rules reloads, by result: ok or refused.",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.events, m.published, m.batch, m.script, m.pending, m.partitions,
+		m.ruleReloads)
+	return m
+}
+
+// ObserveScript records the latency of one lead store script.
+func (m *Metrics) ObserveScript(script string, d time.Duration) {
+	m.script.WithLabelValues(script).Observe(d.Seconds())
+}
+
+// RulesReloaded counts a reload attempt.
+func (m *Metrics) RulesReloaded(ok bool) {
+	result := "ok"
+	if !ok {
+		result = "refused"
+	}
+	m.ruleReloads.WithLabelValues(result).Inc()
+}
