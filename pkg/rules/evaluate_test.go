@@ -25,10 +25,10 @@ func TestEvaluate(t *testing.T) {
 	at := ms(t, "2026-12-10T12:00:00Z")
 	today := localDay(at, utc)
 	tests := []struct {
-		name   string
-		rules  string
-		state  func(s *State)
-		want   []Transition
+		name  string
+		rules string
+		state func(s *State)
+		want  []Transition
 	}{
 		{"nothing yet", evalRules, func(s *State) {}, nil},
 		{"mql", evalRules, func(s *State) {

@@ -14,17 +14,17 @@ func TestDecay(t *testing.T) {
 		name  string
 		score string
 		steps []earn
-		at   int64
-		want float64
+		at    int64
+		want  float64
 	}{
 		{"one half-life", "eng", []earn{{10, t0}}, t0 + day, 5},
 		{"two half-lives", "eng", []earn{{10, t0}}, t0 + 2*day, 2.5},
-		{"in order", "eng", []earn{{10, t0}, {10, t0+day}}, t0 + day, 15},
-		{"out of order", "eng", []earn{{10, t0+day}, {10, t0}}, t0 + day, 15},
-		{"late event does not move the reference", "eng", []earn{{10, t0+day}, {10, t0}},
+		{"in order", "eng", []earn{{10, t0}, {10, t0 + day}}, t0 + day, 15},
+		{"out of order", "eng", []earn{{10, t0 + day}, {10, t0}}, t0 + day, 15},
+		{"late event does not move the reference", "eng", []earn{{10, t0 + day}, {10, t0}},
 			t0 + 2*day, 7.5},
 		{"before the reference time", "eng", []earn{{8, t0}}, t0 - day, 8},
-		{"no decay", "flat", []earn{{1.5, t0}, {1.5, t0+100*day}}, t0 + 1000*day, 3},
+		{"no decay", "flat", []earn{{1.5, t0}, {1.5, t0 + 100*day}}, t0 + 1000*day, 3},
 		{"unknown score never decays", "missing", []earn{{4, t0}}, t0 + day, 4},
 	}
 	for _, tt := range tests {

@@ -6,7 +6,7 @@ import (
 )
 
 // testNames is what the term tests may refer to.
-func testNames(t *testing.T) (names, *Rules) {
+func testNames(t testing.TB) (names, *Rules) {
 	t.Helper()
 	r := mustParse(t, withStages("stages: {mql: \"page >= 1\"}\n"))
 	ns := names{signals: map[string]bool{}, scores: map[string]bool{},

@@ -75,11 +75,13 @@ func parseOp(s string) (op, string, error) {
 		}
 	}
 	bad := s
-	if j := strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune("<>=!", r) }); j > 0 {
+	if j := strings.IndexFunc(s, notOpRune); j > 0 {
 		bad = s[:j]
 	}
 	return "", "", fmt.Errorf("unknown operator %q; use one of >=, >, <=, <, ==", bad)
 }
+
+func notOpRune(r rune) bool { return !strings.ContainsRune("<>=!", r) }
 
 // parseLHS reads "<signal>", "count(<signal>, <window>)",
 // "distinct_days(<signal>, <window>)" or "score(<name>)".
