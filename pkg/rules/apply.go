@@ -45,8 +45,8 @@ func (s *State) init() {
 // of the unix hour of t if Spec keeps them, and every score that gives
 // points for the signal earns them (see AddPoints). Non-empty traits of ev
 // for the fields Spec names overwrite older values. A lead id marks s
-// identified. Apply neither deduplicates nor changes the stage: the caller
-// does both.
+// identified; traits of other fields are not kept. A zero stage becomes
+// Visitor. Apply neither deduplicates nor evaluates: the caller does both.
 func (r *Rules) Apply(s *State, ev *leadstreamv1.Event) {
 	s.init()
 	at := ev.GetOccurredAtUnixMs()

@@ -218,16 +218,7 @@ func (p *parser) traitTest(t *trait, n *yaml.Node, f map[string]entry, field str
 			kinds++
 		}
 	}
-	numeric := false
-	for _, k := range []string{"gte", "gt", "lte", "lt"} {
-		if e, ok := f[k]; ok {
-			numeric = true
-			if v, ok := p.number(e.val, join(field, k)); ok {
-				t.bounds = append(t.bounds, bound{op: boundOps[k], key: k, n: v})
-			}
-		}
-	}
-	if numeric {
+	if p.bounds(t, f, field) {
 		kinds++
 	}
 	if kinds != 1 {
@@ -246,6 +237,20 @@ func (p *parser) traitTest(t *trait, n *yaml.Node, f map[string]entry, field str
 			t.equals = &v
 		}
 	}
+}
+
+// bounds reads the numeric bounds of a trait and reports whether it has any.
+func (p *parser) bounds(t *trait, f map[string]entry, field string) bool {
+	found := false
+	for _, k := range []string{"gte", "gt", "lte", "lt"} {
+		if e, ok := f[k]; ok {
+			found = true
+			if v, ok := p.number(e.val, join(field, k)); ok {
+				t.bounds = append(t.bounds, bound{op: boundOps[k], n: v})
+			}
+		}
+	}
+	return found
 }
 
 var boundOps = map[string]op{"gte": opGE, "gt": opGT, "lte": opLE, "lt": opLT}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,29 +116,29 @@ func writeLeads(out *strings.Builder, r *Rules, sim *Simulator, atMs int64) {
 	for _, id := range sim.Leads() {
 		s, _ := sim.Lead(id)
 		fmt.Fprintf(out, "  %s: %s\n", id, s.Stage)
-		if len(s.Counts) > 0 {
-			var parts []string
-			for _, sig := range sortedKeys(s.Counts) {
-				parts = append(parts, fmt.Sprintf("%s=%d", sig, s.Counts[sig]))
-			}
-			fmt.Fprintf(out, "      counters: %s\n", strings.Join(parts, " "))
-		}
-		if len(s.Scores) > 0 {
-			var parts []string
-			for _, name := range sortedKeys(s.Scores) {
-				v := r.ScoreAt(name, s.Scores[name], atMs)
-				parts = append(parts, name+"="+formatValue(v))
-			}
-			fmt.Fprintf(out, "      scores: %s\n", strings.Join(parts, " "))
-		}
-		if len(s.Traits) > 0 {
-			var parts []string
-			for _, k := range sortedKeys(s.Traits) {
-				parts = append(parts, fmt.Sprintf("%s=%q", k, s.Traits[k]))
-			}
-			fmt.Fprintf(out, "      traits: %s\n", strings.Join(parts, " "))
-		}
+		writeList(out, "counters", s.Counts, func(_ string, n int64) string {
+			return strconv.FormatInt(n, 10)
+		})
+		writeList(out, "scores", s.Scores, func(name string, sc ScoreState) string {
+			return formatValue(r.ScoreAt(name, sc, atMs))
+		})
+		writeList(out, "traits", s.Traits, func(_, v string) string {
+			return strconv.Quote(v)
+		})
 	}
+}
+
+// writeList writes "label: k=v k=v" in key order, or nothing for an empty m.
+func writeList[V any](out *strings.Builder, label string, m map[string]V,
+	format func(string, V) string) {
+	if len(m) == 0 {
+		return
+	}
+	parts := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, k+"="+format(k, m[k]))
+	}
+	fmt.Fprintf(out, "      %s: %s\n", label, strings.Join(parts, " "))
 }
 
 func formatTime(ms int64, r *Rules) string {

@@ -42,6 +42,9 @@ func (t LeadTransition) ID() string { return TransitionID(t.LeadID, t.To, t.Epoc
 // other lead but does not move the link, so the device's anonymous events
 // keep counting for the first lead. An event id counts once per lead,
 // including the ids of merged visitors; an empty id is never deduplicated.
+// A merged visitor's stage is not carried over: the lead's own stage and
+// the merged counters decide the lead's transitions, reported under its
+// lead id.
 type Simulator struct {
 	rules *Rules
 	leads map[string]*simLead // by lead id

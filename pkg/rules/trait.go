@@ -19,9 +19,8 @@ type trait struct {
 
 // bound is one numeric comparison, e.g. gte 50.
 type bound struct {
-	op  op
-	key string // gte, gt, lte or lt, for Describe
-	n   float64
+	op op
+	n  float64
 }
 
 // holds reports whether the raw value of the trait's field satisfies it.
