@@ -297,7 +297,7 @@ func TestSnippet(t *testing.T) {
 func TestIsBot(t *testing.T) {
 	cases := map[string]bool{
 		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)": true,
-		"Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0":                    true,
+		"Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0":                     true,
 		"Baiduspider": true, "AhrefsBot/7.0": true,
 		"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15": false,
 		"Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/120 Mobile":   false,

@@ -121,3 +121,29 @@ func TestRegistryRefuses(t *testing.T) {
 		t.Error("bad origin accepted")
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add("sites:\n  - name: shop\n    write_key: wk\n    origins: [https://shop.example]\n")
+	f.Add("sites: [{write_key: a, origins: ['http://x:80/']}, {write_key: a}]")
+	f.Add("sites: {}")
+	f.Fuzz(func(t *testing.T, data string) {
+		parsed, err := Parse([]byte(data))
+		if err != nil {
+			return
+		}
+		reg, err := New(parsed...)
+		if err != nil {
+			return
+		}
+		for _, s := range parsed {
+			if s.WriteKey == "" || reg.Lookup(s.WriteKey) == nil {
+				t.Fatalf("site %+v parsed but not found by key", s)
+			}
+			for _, o := range s.Origins {
+				if !reg.OriginAllowed(s.WriteKey, o) {
+					t.Fatalf("origin %q configured but not allowed", o)
+				}
+			}
+		}
+	})
+}

@@ -65,7 +65,7 @@ func TestDecodeBatch(t *testing.T) {
 			"url":"https://example.com/pricing","referrer":"",
 			"properties":{"utm_source":"newsletter"},"traits":{}}]}`, nil,
 			Raw{ID: "9b2f", Type: "page_view", AnonymousID: "a-17", ClientMs: 1796292900000,
-				URL: "https://example.com/pricing",
+				URL:        "https://example.com/pricing",
 				Properties: map[string]string{"utm_source": "newsletter"}}, nil},
 		{"scalars become strings", `{"events":[{"type":"x","lead_id":"l","timestamp":1700,
 			"traits":{"employees":120,"vip":true,"gone":null}}]}`, nil,
