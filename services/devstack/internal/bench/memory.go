@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/leadstream/leadstream/pkg/leadstore"
+	"github.com/leadstream/leadstream/pkg/rules"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+)
+
+// scoreWorkers is the concurrency of the memory fill.
+const scoreWorkers = 16
+
+// extraIDs is how many more event ids per lead the dedupe figure adds.
+const extraIDs = 10
+
+// memorySuite measures Redis memory per lead and per remembered event
+// id, for the lead mix under the run's rules, at each lead count.
+func (b *Bench) memorySuite(ctx context.Context) error {
+	r, err := rules.Load(b.cfg.Rules)
+	if err != nil {
+		return fmt.Errorf("load rules: %w", err)
+	}
+	for _, n := range b.cfg.Leads {
+		if err := b.memoryAt(ctx, r, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Bench) memoryAt(ctx context.Context, r *rules.Rules, leads int) error {
+	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+		return fmt.Errorf("flush redis: %w", err)
+	}
+	prefix := b.name("mem")
+	st, err := leadstore.New(b.rdb, prefix)
+	if err != nil {
+		return fmt.Errorf("new lead store: %w", err)
+	}
+	if err := st.Load(ctx); err != nil {
+		return err
+	}
+	before, err := usedMemory(ctx, b.rdb)
+	if err != nil {
+		return err
+	}
+	mix := NewMix(prefix, 1_800_000_000_000)
+	if err := fill(ctx, st, r, mix, leads); err != nil {
+		return err
+	}
+	filled, err := usedMemory(ctx, b.rdb)
+	if err != nil {
+		return err
+	}
+	perLead := float64(filled-before) / float64(leads)
+	perID, err := b.dedupeCost(ctx, r, mix, prefix, leads)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("%d leads x 8 events (6 signals, 1 identify merge, ends MQL), "+
+		"INFO used_memory delta", leads)
+	b.report.Add(
+		Figure{Group: "memory", Name: fmt.Sprintf("redis bytes per lead @%s", num(float64(leads))),
+			Value: perLead, Unit: "B", Target: &Target{AtMost: true, Bound: 400}, Note: note},
+		Figure{Group: "memory",
+			Name:  fmt.Sprintf("redis bytes per dedupe id @%s", num(float64(leads))),
+			Value: perID, Unit: "B",
+			Note:  fmt.Sprintf("marginal cost of %d more ids per lead", extraIDs)},
+	)
+	return nil
+}
+
+// fill scores every event of leads leads; each worker owns whole leads,
+// so a lead's events keep their order.
+func fill(ctx context.Context, st *leadstore.Store, r *rules.Rules, mix *Mix,
+	leads int) error {
+	all := make([][]*leadstreamv1.Event, leads)
+	for i := range all {
+		all[i] = mix.Lead(i)
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, scoreWorkers)
+	for w := range scoreWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < leads; i += scoreWorkers {
+				for _, ev := range all[i] {
+					if err := score(ctx, st, r, ev); err != nil {
+						errc <- fmt.Errorf("score lead %d: %w", i, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// dedupeCost adds extraIDs events per lead that count for nothing, so
+// only the dedupe set grows, and returns the bytes per added id.
+func (b *Bench) dedupeCost(ctx context.Context, r *rules.Rules, mix *Mix, prefix string,
+	leads int) (float64, error) {
+	events := make([]*leadstreamv1.Event, 0, leads*extraIDs)
+	for i := range leads {
+		lead := fmt.Sprintf("%s-l%d", mix.Prefix, i)
+		for k := range extraIDs {
+			at := mix.Base + 2*dayMs + int64(k)*1000
+			events = append(events, mix.event("heartbeat", "", lead, at, ""))
+		}
+	}
+	cmds, err := applyCommands(ctx, prefix, r, events)
+	if err != nil {
+		return 0, err
+	}
+	before, err := usedMemory(ctx, b.rdb)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := b.replay(ctx, cmds); err != nil {
+		return 0, err
+	}
+	after, err := usedMemory(ctx, b.rdb)
+	if err != nil {
+		return 0, err
+	}
+	return float64(after-before) / float64(len(events)), nil
+}

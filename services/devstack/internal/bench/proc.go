@@ -1,0 +1,141 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Child is a process the harness started: a service or redis-server.
+type Child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // set before done closes
+}
+
+// StartChild starts path with args, its output going to logDir/name.log.
+func StartChild(name, path, logDir string, args, env []string) (*Child, error) {
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create log dir: %w", err)
+	}
+	out, err := os.Create(filepath.Join(logDir, name+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("create %s log: %w", name, err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &Child{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		c.err = cmd.Wait()
+		out.Close()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// Pid returns the process id.
+func (c *Child) Pid() int { return c.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (c *Child) Exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop asks the process to stop with SIGTERM and kills it after timeout.
+func (c *Child) Stop(timeout time.Duration) {
+	if c.Exited() {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(timeout):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// Memory returns the resident set size now and its peak (VmRSS and
+// VmHWM) in bytes.
+func (c *Child) Memory() (rss, peak int64, err error) {
+	return procMemory(c.Pid())
+}
+
+func procMemory(pid int) (rss, peak int64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("read process status: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(fields[1], 10, 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return rss, peak, sc.Err()
+}
+
+// WaitHTTP polls url until it answers 200, the child dies or ctx ends.
+func (c *Child) WaitHTTP(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if c.Exited() {
+			return fmt.Errorf("wait for %s: exited: %v", c.name, c.err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s at %s: %w", c.name, url, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// findBinary returns the path of a service binary in dir, or an error
+// that says how to build it.
+func findBinary(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() {
+		return "", fmt.Errorf("find %s in %s (run make build): %w", name, dir,
+			errors.Join(err, ErrNoBinary))
+	}
+	return path, nil
+}

@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/leadstream/leadstream/pkg/leadstore"
+	"github.com/leadstream/leadstream/pkg/rules"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+)
+
+// Pipelining of the Redis ceiling: pipes concurrent pipelines of depth
+// commands each.
+const (
+	pipes = 4
+	depth = 64
+)
+
+// redisSuite measures the lead store's apply script alone, driven by
+// pipelined clients against the run's redis-server: the most events per
+// second Redis can count with the scorer's own script.
+func (b *Bench) redisSuite(ctx context.Context) error {
+	r, err := rules.Load(b.cfg.Rules)
+	if err != nil {
+		return fmt.Errorf("load rules: %w", err)
+	}
+	st, err := leadstore.New(b.rdb, b.name("ls"))
+	if err != nil {
+		return fmt.Errorf("new lead store: %w", err)
+	}
+	if err := st.Load(ctx); err != nil {
+		return err
+	}
+	prefix := b.name("ls")
+	events := mixEvents(prefix, b.cfg.Events)
+	cmds, err := applyCommands(ctx, prefix, r, events)
+	if err != nil {
+		return err
+	}
+	rate, err := b.replay(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	b.refs[refRedis] = rate
+	b.report.Add(Figure{Group: "redis", Name: "redis apply script, pipelined", Value: rate,
+		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep",
+			len(cmds), pipes, depth)})
+	return nil
+}
+
+// mixEvents returns n events of the lead mix.
+func mixEvents(prefix string, n int) []*leadstreamv1.Event {
+	mix := NewMix(prefix, time.Now().Add(-48*time.Hour).UnixMilli())
+	out := make([]*leadstreamv1.Event, 0, n+8)
+	for i := 0; len(out) < n; i++ {
+		out = append(out, mix.Lead(i)...)
+	}
+	return out[:n]
+}
+
+// replay sends cmds through pipes concurrent pipelines and returns
+// commands per second. depth is a multiple of the mix's 8 events per
+// lead, so for the mix each lead's events stay in order in one pipeline.
+func (b *Bench) replay(ctx context.Context, cmds [][]any) (float64, error) {
+	work := make(chan [][]any, pipes)
+	errc := make(chan error, pipes)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range pipes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for chunk := range work {
+				if err := b.pipeline(ctx, chunk); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < len(cmds); i += depth {
+		work <- cmds[i:min(i+depth, len(cmds))]
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	select {
+	case err := <-errc:
+		return 0, err
+	default:
+	}
+	return float64(len(cmds)) / elapsed.Seconds(), nil
+}
+
+func (b *Bench) pipeline(ctx context.Context, chunk [][]any) error {
+	p := b.rdb.Pipeline()
+	for _, args := range chunk {
+		p.Do(ctx, args...)
+	}
+	cmds, err := p.Exec(ctx)
+	if err != nil && err != redis.Nil {
+		return fmt.Errorf("pipelined apply (%d commands): %w", len(cmds), err)
+	}
+	return nil
+}
+
+// usedMemory returns Redis's used_memory in bytes.
+func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, fmt.Errorf("read redis memory: %w", err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parse used_memory %q: %w", v, err)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("read redis memory: no used_memory in INFO")
+}

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/leadstream/leadstream/pkg/topics"
+)
+
+// scorerSuite measures the scorer from the events topic through Redis to
+// committed offsets, with one scorer process and then two, against the
+// Redis ceiling.
+func (b *Bench) scorerSuite(ctx context.Context) error {
+	ts := b.topicSet()
+	if err := b.createTopics(ctx, ts); err != nil {
+		return err
+	}
+	recs, err := b.eventRecords(ts.events, b.cfg.Events)
+	if err != nil {
+		return err
+	}
+	cl, err := b.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if _, err := produceAll(ctx, cl, recs); err != nil {
+		return err
+	}
+	counts := pick(b.cfg.Quick, []int{1}, []int{1, 2})
+	for _, n := range counts {
+		if err := b.scoreWith(ctx, ts, n, int64(len(recs))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createTopics creates the topics of a pipeline with devstack's
+// partition counts.
+func (b *Bench) createTopics(ctx context.Context, ts topicSet) error {
+	cl, err := b.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	err = topics.Ensure(ctx, cl, topics.Spec{Name: ts.events, Partitions: eventPartitions},
+		topics.Spec{Name: ts.transitions, Partitions: 4},
+		topics.Spec{Name: ts.deadletter, Partitions: 1})
+	if err != nil {
+		return fmt.Errorf("create topics: %w", err)
+	}
+	return nil
+}
+
+// scoreWith runs n scorers in a fresh group and key prefix over the
+// whole events topic and records their rate.
+func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) error {
+	group, prefix := b.name("scorer"), b.name("ls")
+	var procs []*service
+	defer func() {
+		for _, p := range procs {
+			p.child.Stop(20 * time.Second)
+		}
+	}()
+	for i := 1; i <= n; i++ {
+		p, err := b.startScorer(ctx, ts, group, prefix, i)
+		if err != nil {
+			return err
+		}
+		procs = append(procs, p)
+	}
+	rate, err := b.drainRate(ctx, group, ts.events, total)
+	if err != nil {
+		return err
+	}
+	b.report.Add(Figure{Group: "scorer", Name: fmt.Sprintf("scorer end to end, %d proc", n),
+		Value: rate, Unit: "ev/s", Reference: b.refs[refRedis],
+		RefName: "apply script alone, pipelined, same redis-server",
+		Target:  &Target{Ratio: true, Bound: 0.7},
+		Note: fmt.Sprintf("%d events of the lead mix from the events topic to committed "+
+			"offsets, %d partitions", total, eventPartitions)})
+	for _, p := range procs {
+		b.addRSS("scorer", "full load", p.child)
+	}
+	return nil
+}
+
+// drainRate polls the group's committed offsets until they reach total
+// and returns the rate between the first commit seen and the last, so
+// that joining the group does not count.
+func (b *Bench) drainRate(ctx context.Context, group, topic string, total int64) (float64,
+	error) {
+	ctx, cancel := context.WithTimeout(ctx, pick(b.cfg.Quick, time.Minute, 4*time.Minute))
+	defer cancel()
+	var start time.Time
+	var from int64
+	for {
+		done, err := b.committed(ctx, group, topic)
+		if err != nil {
+			return 0, err
+		}
+		now := time.Now()
+		if done > 0 && start.IsZero() {
+			start, from = now, done
+		}
+		if done >= total {
+			if done == from {
+				return 0, fmt.Errorf("drain %s: everything committed at once", topic)
+			}
+			return float64(done-from) / now.Sub(start).Seconds(), nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("drain %s: %d of %d committed: %w", topic, done, total,
+				ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
