@@ -78,9 +78,10 @@ func New(ctx context.Context, log *zap.Logger, cfg Config) (*Tracker, error) {
 		Topic: cfg.Kafka.EventsTopic, BufferSize: cfg.PixelBuffer, Timeout: cfg.ProduceTimeout,
 		Registerer: tel.Registry, Log: log,
 	})
+	policy := tracking.Policy{Limits: cfg.Limits, Skew: cfg.ClockSkew, MaxAge: cfg.MaxEventAge}
 	api := collector.New(collector.Options{
 		Sites: registry, Publisher: producer, MaxBodyBytes: int64(cfg.MaxBodyBytes),
-		Policy:            tracking.Policy{Limits: cfg.Limits, Skew: cfg.ClockSkew, MaxAge: cfg.MaxEventAge},
+		Policy:            policy,
 		Limiter:           ratelimit.New(float64(cfg.RateLimit), cfg.RateBurst, nil),
 		TrustForwardedFor: cfg.TrustForwardedFor,
 		Registerer:        tel.Registry, Log: log,

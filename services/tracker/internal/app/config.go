@@ -83,7 +83,8 @@ func (c *Config) registerLimits(fs *config.FlagSet) {
 func (c *Config) registerProducer(fs *config.FlagSet) {
 	fs.Int(&c.PixelBuffer, "pixel-buffer", 10000,
 		"pixel events held for Kafka before the pixel answers 503")
-	fs.Duration(&c.Linger, "kafka-linger", 5*time.Millisecond, "how long the producer waits to fill a batch")
+	fs.Duration(&c.Linger, "kafka-linger", 5*time.Millisecond,
+		"how long the producer waits to fill a batch")
 	fs.Duration(&c.ProduceTimeout, "produce-timeout", 10*time.Second,
 		"how long a batch request waits for Kafka before answering 503")
 }

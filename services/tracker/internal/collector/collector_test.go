@@ -279,8 +279,9 @@ func TestSnippet(t *testing.T) {
 	srv := newTestServer(t, &recorder{}, nil)
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/t.js", nil)
 	resp, body := do(t, req)
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
-		t.Fatalf("code %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	ctype := resp.Header.Get("Content-Type")
+	if resp.StatusCode != 200 || !strings.HasPrefix(ctype, "text/javascript") {
+		t.Fatalf("code %d type %q", resp.StatusCode, ctype)
 	}
 	for _, want := range []string{"sendBeacon", "keepalive", "data-key", "identify", "track"} {
 		if !bytes.Contains(body, []byte(want)) {
