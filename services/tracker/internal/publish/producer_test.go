@@ -69,7 +69,8 @@ func TestProduceAndEnqueue(t *testing.T) {
 	if p.Pending() != 0 {
 		t.Errorf("Pending() = %d after Close", p.Pending())
 	}
-	if err := p.Enqueue(&leadstreamv1.Event{Id: "late", AnonymousId: "a"}); !errors.Is(err, ErrClosed) {
+	late := &leadstreamv1.Event{Id: "late", AnonymousId: "a"}
+	if err := p.Enqueue(late); !errors.Is(err, ErrClosed) {
 		t.Errorf("Enqueue after Close: %v, want ErrClosed", err)
 	}
 	if got := len(kafka.ReadAll(t, topic, 12, 10*time.Second)); got != 12 {
@@ -82,8 +83,8 @@ func TestBufferRefusesWhenFull(t *testing.T) {
 	kafka.Cluster.Close()
 	var full int
 	for i := range 6 {
-		if err := p.Enqueue(&leadstreamv1.Event{Id: fmt.Sprint(i), AnonymousId: "a"}); errors.Is(err,
-			ErrBufferFull) {
+		err := p.Enqueue(&leadstreamv1.Event{Id: fmt.Sprint(i), AnonymousId: "a"})
+		if errors.Is(err, ErrBufferFull) {
 			full++
 		}
 	}
