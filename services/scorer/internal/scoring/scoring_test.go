@@ -152,8 +152,12 @@ func TestDecodeRefusesPoison(t *testing.T) {
 	}{
 		{"valid", func() []byte { return mustMarshal(t, valid) }, true},
 		{"garbage", func() []byte { return []byte{0x00, 0x01, 0xff} }, false},
-		{"no id", func() []byte { return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) { e.Id = "" })) }, false},
-		{"no type", func() []byte { return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) { e.Type = "" })) }, false},
+		{"no id", func() []byte {
+			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) { e.Id = "" }))
+		}, false},
+		{"no type", func() []byte {
+			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) { e.Type = "" }))
+		}, false},
 		{"nobody", func() []byte {
 			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) { e.AnonymousId = "" }))
 		}, false},
