@@ -166,3 +166,20 @@ func (b *Bench) committed(ctx context.Context, group, topic string) (int64, erro
 	})
 	return sum, nil
 }
+
+// endOffsets returns the sum of topic's end offsets: how many records
+// it holds.
+func (b *Bench) endOffsets(ctx context.Context, topic string) (int64, error) {
+	cl, err := b.client()
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	var sum int64
+	ends.Each(func(o kadm.ListedOffset) { sum += o.Offset })
+	return sum, nil
+}

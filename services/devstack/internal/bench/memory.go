@@ -48,7 +48,7 @@ func (b *Bench) memoryAt(ctx context.Context, r *rules.Rules, leads int) error {
 		return err
 	}
 	mix := NewMix(prefix, 1_800_000_000_000)
-	if err := fill(ctx, st, r, mix, leads); err != nil {
+	if err := fillLeads(ctx, st, r, mix, leads); err != nil {
 		return err
 	}
 	filled, err := usedMemory(ctx, b.rdb)
@@ -68,14 +68,14 @@ func (b *Bench) memoryAt(ctx context.Context, r *rules.Rules, leads int) error {
 		Figure{Group: "memory",
 			Name:  fmt.Sprintf("redis bytes per dedupe id @%s", num(float64(leads))),
 			Value: perID, Unit: "B",
-			Note:  fmt.Sprintf("marginal cost of %d more ids per lead", extraIDs)},
+			Note: fmt.Sprintf("marginal cost of %d more ids per lead", extraIDs)},
 	)
 	return nil
 }
 
-// fill scores every event of leads leads; each worker owns whole leads,
+// fillLeads scores every event of leads leads; each worker owns whole leads,
 // so a lead's events keep their order.
-func fill(ctx context.Context, st *leadstore.Store, r *rules.Rules, mix *Mix,
+func fillLeads(ctx context.Context, st *leadstore.Store, r *rules.Rules, mix *Mix,
 	leads int) error {
 	all := make([][]*leadstreamv1.Event, leads)
 	for i := range all {

@@ -3,8 +3,8 @@ package bench
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -88,21 +88,35 @@ func procMemory(pid int) (rss, peak int64, err error) {
 		return 0, 0, fmt.Errorf("read process status: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return parseStatus(f)
+}
+
+// parseStatus reads VmRSS and VmHWM, in bytes, from the text of
+// /proc/<pid>/status.
+func parseStatus(r io.Reader) (rss, peak int64, err error) {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
+		if len(fields) < 2 || (fields[0] != "VmRSS:" && fields[0] != "VmHWM:") {
 			continue
 		}
-		kb, _ := strconv.ParseInt(fields[1], 10, 64)
-		switch fields[0] {
-		case "VmRSS:":
+		kb, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil || kb < 0 || kb > 1<<40 {
+			return 0, 0, fmt.Errorf("parse %s %q: %w", fields[0], fields[1], ErrBadInfo)
+		}
+		if fields[0] == "VmRSS:" {
 			rss = kb << 10
-		case "VmHWM:":
+		} else {
 			peak = kb << 10
 		}
 	}
-	return rss, peak, sc.Err()
+	if err := sc.Err(); err != nil {
+		return 0, 0, fmt.Errorf("read process status: %w", err)
+	}
+	if peak == 0 {
+		return 0, 0, fmt.Errorf("read process status: no VmHWM: %w", ErrBadInfo)
+	}
+	return rss, peak, nil
 }
 
 // WaitHTTP polls url until it answers 200, the child dies or ctx ends.
@@ -134,8 +148,7 @@ func findBinary(dir, name string) (string, error) {
 	path := filepath.Join(dir, name)
 	st, err := os.Stat(path)
 	if err != nil || st.IsDir() {
-		return "", fmt.Errorf("find %s in %s (run make build): %w", name, dir,
-			errors.Join(err, ErrNoBinary))
+		return "", fmt.Errorf("find %s in %s (run make build): %w", name, dir, ErrNoBinary)
 	}
 	return path, nil
 }

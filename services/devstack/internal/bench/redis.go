@@ -116,14 +116,19 @@ func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read redis memory: %w", err)
 	}
+	return parseUsedMemory(info)
+}
+
+// parseUsedMemory finds used_memory in the text of INFO memory.
+func parseUsedMemory(info string) (int64, error) {
 	for _, line := range strings.Split(info, "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
 			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("parse used_memory %q: %w", v, err)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("parse used_memory %q: %w", v, ErrBadInfo)
 			}
 			return n, nil
 		}
 	}
-	return 0, fmt.Errorf("read redis memory: no used_memory in INFO")
+	return 0, fmt.Errorf("read redis memory: no used_memory: %w", ErrBadInfo)
 }

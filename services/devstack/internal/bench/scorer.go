@@ -75,6 +75,11 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) 
 	if err != nil {
 		return err
 	}
+	// Events that went to the dead-letter topic were not scored; a rate
+	// that counted them would flatter the scorer.
+	if dead, err := b.endOffsets(ctx, ts.deadletter); err != nil || dead > 0 {
+		return fmt.Errorf("scorer dead-lettered %d events (%v)", dead, err)
+	}
 	b.report.Add(Figure{Group: "scorer", Name: fmt.Sprintf("scorer end to end, %d proc", n),
 		Value: rate, Unit: "ev/s", Reference: b.refs[refRedis],
 		RefName: "apply script alone, pipelined, same redis-server",

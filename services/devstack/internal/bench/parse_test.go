@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseUsedMemory(t *testing.T) {
+	tests := []struct {
+		name string
+		info string
+		want int64
+		err  bool
+	}{
+		{"info text", "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n",
+			1048576, false},
+		{"missing", "# Memory\r\nused_memory_rss:10\r\n", 0, true},
+		{"not a number", "used_memory:lots\r\n", 0, true},
+		{"negative", "used_memory:-1\r\n", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseUsedMemory(tt.info)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Fatalf("parseUsedMemory = %d, %v; want %d, error %v", got, err, tt.want,
+					tt.err)
+			}
+			if err != nil && !errors.Is(err, ErrBadInfo) {
+				t.Errorf("error %v is not ErrBadInfo", err)
+			}
+		})
+	}
+}
+
+func FuzzParseUsedMemory(f *testing.F) {
+	f.Add("used_memory:1024\r\n")
+	f.Add("# Memory\nused_memory:\n")
+	f.Add("used_memory:99999999999999999999\n")
+	f.Fuzz(func(t *testing.T, info string) {
+		n, err := parseUsedMemory(info)
+		if err == nil && n < 0 {
+			t.Fatalf("negative memory %d from %q", n, info)
+		}
+	})
+}
+
+func TestParseStatus(t *testing.T) {
+	status := "Name:\ttracker\nVmPeak:\t  900000 kB\nVmHWM:\t   40960 kB\nVmRSS:\t   20480 kB\n"
+	tests := []struct {
+		name      string
+		in        string
+		rss, peak int64
+		err       bool
+	}{
+		{"status", status, 20480 << 10, 40960 << 10, false},
+		{"no peak", "VmRSS:\t 1 kB\n", 0, 0, true},
+		{"bad number", "VmHWM:\t x kB\n", 0, 0, true},
+		{"empty", "", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rss, peak, err := parseStatus(strings.NewReader(tt.in))
+			if (err != nil) != tt.err || rss != tt.rss || peak != tt.peak {
+				t.Fatalf("parseStatus = %d, %d, %v; want %d, %d, error %v", rss, peak, err,
+					tt.rss, tt.peak, tt.err)
+			}
+		})
+	}
+}
+
+func FuzzParseStatus(f *testing.F) {
+	f.Add("VmHWM:\t 10 kB\nVmRSS:\t 5 kB\n")
+	f.Add("VmHWM:\n")
+	f.Add("VmRSS: 1099511627777 kB\nVmHWM: 1 kB")
+	f.Fuzz(func(t *testing.T, in string) {
+		rss, peak, err := parseStatus(strings.NewReader(in))
+		if err == nil && (rss < 0 || peak <= 0) {
+			t.Fatalf("parseStatus(%q) = %d, %d", in, rss, peak)
+		}
+	})
+}
