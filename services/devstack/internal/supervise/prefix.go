@@ -63,3 +63,8 @@ func (p *prefixWriter) flush() {
 		p.buf = nil
 	}
 }
+
+// Println writes one line of devstack's own, whole, between the children's.
+func (o *Output) Println(line string) {
+	o.writeLine(nil, []byte(line))
+}
