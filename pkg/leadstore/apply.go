@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/leadstream/leadstream/pkg/rules"
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
-
-const msPerHour = int64(time.Hour / time.Millisecond)
 
 // Result is what Apply found: whether the event was a duplicate, and the
 // entity's state and pending transitions after it.
@@ -51,7 +48,7 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 	sp := r.Spec()
 	at := ev.GetOccurredAtUnixMs()
-	day, hour := LocalDay(at, r.Location()), UnixHour(at)
+	day, hour := rules.LocalDay(at, r.Location()), rules.UnixHour(at)
 	ident := "0"
 	if ev.GetLeadId() != "" {
 		ident = "1"
@@ -95,23 +92,6 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 		args = append(args, sig, day-ss.KeepDays, hour-ss.KeepHours)
 	}
 	return args
-}
-
-// LocalDay returns the day index of atMs in loc, as the rules engine cuts
-// day buckets: days since 1970-01-01 in that zone.
-func LocalDay(atMs int64, loc *time.Location) int64 {
-	y, m, d := time.UnixMilli(atMs).In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
-}
-
-// UnixHour returns the hour index of atMs: whole UTC hours since the
-// epoch, rounded down.
-func UnixHour(atMs int64) int64 {
-	h := atMs / msPerHour
-	if atMs%msPerHour < 0 {
-		h--
-	}
-	return h
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
