@@ -28,6 +28,8 @@ const DefaultDeliveredTTL = 30 * 24 * time.Hour
 type Job struct {
 	Sink         string `json:"sink"`
 	TransitionID string `json:"transition_id"`
+	// Key is the Kafka record key, kept for the dead-letter record.
+	Key []byte `json:"key,omitempty"`
 	// Transition is the encoded protobuf, as read from Kafka.
 	Transition []byte `json:"transition"`
 	// Attempts counts the attempts made so far.
@@ -57,6 +59,9 @@ func New(rdb redis.UniversalClient, prefix string, lease, deliveredTTL time.Dura
 	}
 	return &Queue{rdb: rdb, base: "{" + prefix + ":notifier}", lease: lease, ttl: deliveredTTL}
 }
+
+// Lease is how long a claimed job stays invisible to other claims.
+func (q *Queue) Lease() time.Duration { return q.lease }
 
 func (q *Queue) dueKey(sink string) string  { return q.base + ":due:" + sink }
 func (q *Queue) jobsKey(sink string) string { return q.base + ":jobs:" + sink }

@@ -12,9 +12,9 @@ import (
 
 	"go.uber.org/zap"
 
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 	"github.com/leadstream/leadstream/services/notifier/internal/netguard"
 	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
-	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
 
 // maxResponseBody bounds how much of a response is read before the

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/leadstream/leadstream/pkg/subscribe"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 	"github.com/leadstream/leadstream/services/notifier/internal/netguard"
 	"github.com/leadstream/leadstream/services/notifier/internal/sink"
-	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
 )
 
 func env(vars map[string]string) sinkfile.LookupEnv {

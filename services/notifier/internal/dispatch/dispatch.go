@@ -1,0 +1,171 @@
+// Package dispatch routes transitions from Kafka to the sinks that want
+// them. Each transition gets one inline attempt per sink, bounded by a
+// short timeout; a failure goes to the Redis delay queue, from which a
+// retry loop per sink, with bounded concurrency, takes it again. The
+// Kafka offset is committed once every sink has delivered, queued or
+// parked the transition, so a failing sink never holds back a partition.
+package dispatch
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/leadstream/leadstream/pkg/subscribe"
+	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
+	"github.com/leadstream/leadstream/services/notifier/internal/sink"
+	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
+)
+
+// Route is one sink: its settings and its sender.
+type Route struct {
+	sinkfile.Sink
+	Sender sink.Sender
+}
+
+// Config wires a Dispatcher. Zero durations get the defaults in
+// withDefaults.
+type Config struct {
+	Brokers []string
+	Topic   string
+	Group   string
+	Dialer  *kafka.Dialer // nil for plain TCP
+	Routes  []Route
+	Queue   *retryq.Queue
+	Parker  Parker
+	Metrics *Metrics
+	Logger  *zap.Logger
+
+	// InlineTimeout bounds the first attempt made while the partition
+	// waits; a slower sink is retried from the queue instead.
+	InlineTimeout time.Duration
+	// RetryBase and RetryMax shape the full-jitter exponential backoff.
+	RetryBase, RetryMax time.Duration
+	// RetryAfterMax caps how long a receiver's Retry-After can defer.
+	RetryAfterMax time.Duration
+	// PollInterval is how often each sink's retry loop looks for due
+	// deliveries.
+	PollInterval time.Duration
+	// Concurrency bounds the retries in flight per sink.
+	Concurrency int
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.InlineTimeout, 2*time.Second)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, 10*time.Minute)
+	def(&c.RetryAfterMax, time.Hour)
+	def(&c.PollInterval, 250*time.Millisecond)
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c
+}
+
+// Dispatcher consumes transitions and delivers them.
+type Dispatcher struct {
+	cfg    Config
+	log    *zap.Logger
+	routes []*route
+}
+
+// route is a Route with its run-time state.
+type route struct {
+	Route
+	slots chan struct{} // one token per retry in flight
+	// failing is set by a failed attempt and cleared by a successful
+	// one; while set, new transitions skip the inline attempt and go
+	// straight to the queue, so a dead sink costs the partition one
+	// Redis write, not a timeout.
+	failing atomic.Bool
+}
+
+// New returns a Dispatcher; Run starts it.
+func New(cfg Config) *Dispatcher {
+	cfg = cfg.withDefaults()
+	d := &Dispatcher{cfg: cfg, log: cfg.Logger}
+	for _, r := range cfg.Routes {
+		d.routes = append(d.routes, &route{Route: r, slots: make(chan struct{}, cfg.Concurrency)})
+	}
+	return d
+}
+
+// Run consumes and delivers until ctx ends. On the way out it stops
+// reading, lets attempts in flight finish and records their outcome,
+// commits what is done, and returns nil.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, r := range d.routes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.retryLoop(ctx, r)
+		}()
+	}
+	err := d.consume(ctx)
+	wg.Wait()
+	return err
+}
+
+// attempt makes one delivery attempt and records its metrics.
+func (d *Dispatcher) attempt(
+	ctx context.Context, r *route, j *retryq.Job, n int, timeout time.Duration,
+) error {
+	tr, err := decode(j.Transition)
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	start := time.Now()
+	err = r.Sender.Send(actx, sink.Delivery{Transition: tr, Attempt: n, ID: rand.Text()})
+	d.cfg.Metrics.latency.WithLabelValues(r.Name).Observe(time.Since(start).Seconds())
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	d.cfg.Metrics.attempts.WithLabelValues(r.Name, result).Inc()
+	r.failing.Store(err != nil)
+	return err
+}
+
+// nextDelay is the wait before attempt n+1: the receiver's Retry-After
+// when it gave one (capped), else full-jitter backoff.
+func (d *Dispatcher) nextDelay(n int, err error) time.Duration {
+	var se *sink.StatusError
+	if errors.As(err, &se) && se.RetryAfter > 0 {
+		return min(se.RetryAfter, d.cfg.RetryAfterMax)
+	}
+	return subscribe.Backoff(d.cfg.RetryBase, d.cfg.RetryMax, n)
+}
+
+// park writes j to the parked topic and removes it from the queue.
+func (d *Dispatcher) park(ctx context.Context, r *route, j *retryq.Job, log *zap.Logger) error {
+	if err := d.cfg.Parker.Park(ctx, j, j.LastError); err != nil {
+		return fmt.Errorf("park delivery to %s: %w", r.Name, err)
+	}
+	if err := d.cfg.Queue.Complete(ctx, j, false); err != nil {
+		return err
+	}
+	d.cfg.Metrics.parked.WithLabelValues(r.Name).Inc()
+	d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeParked).Inc()
+	log.Error("delivery parked after last attempt", zap.Int("attempt", j.Attempts),
+		zap.String("error", j.LastError))
+	return nil
+}

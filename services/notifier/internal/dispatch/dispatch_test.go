@@ -1,0 +1,169 @@
+package dispatch_test
+
+import (
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
+)
+
+func TestRetriesUntilSuccess(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t, func(n int, _ *http.Request, _ http.ResponseWriter) int {
+		if n <= 2 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	e.start(t, "g", webhookRoute("crm", rc, 5))
+	ids := e.produce(t, 1)
+	waitFor(t, 20*time.Second, "a successful delivery", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == 1
+	})
+	time.Sleep(300 * time.Millisecond) // room for a wrong extra delivery
+	checkOnceEach(t, rc, ids)
+
+	all, _ := rc.snapshot()
+	if len(all) != 3 {
+		t.Fatalf("receiver saw %d requests, want 3 (500, 500, 200)", len(all))
+	}
+	seen := map[string]bool{}
+	for _, r := range all {
+		if r.key != ids[0] {
+			t.Errorf("Idempotency-Key = %q, want %q on every attempt", r.key, ids[0])
+		}
+		if r.delivery == "" || seen[r.delivery] {
+			t.Errorf("Leadstream-Delivery %q is empty or repeated", r.delivery)
+		}
+		seen[r.delivery] = true
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t, func(n int, _ *http.Request, w http.ResponseWriter) int {
+		if n == 1 {
+			w.Header().Set("Retry-After", "2")
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusAccepted
+	})
+	e.start(t, "g", webhookRoute("crm", rc, 5))
+	ids := e.produce(t, 1)
+	waitFor(t, 20*time.Second, "a successful delivery", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == 1
+	})
+	all, _ := rc.snapshot()
+	// Backoff alone would retry within 100ms here.
+	if gap := all[1].at.Sub(all[0].at); gap < 1900*time.Millisecond {
+		t.Errorf("retried after %v, want at least the 2s Retry-After", gap)
+	}
+	checkOnceEach(t, rc, ids)
+}
+
+func TestDeadSinkDoesNotDelayOthers(t *testing.T) {
+	tests := []struct {
+		name string
+		dead func(int, *http.Request, http.ResponseWriter) int
+	}{
+		{"always 500", always(http.StatusInternalServerError)},
+		{"hanging", func(_ int, r *http.Request, _ http.ResponseWriter) int {
+			<-r.Context().Done()
+			return http.StatusOK
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			dead := newReceiver(t, tt.dead)
+			live := newReceiver(t, always(http.StatusOK))
+			e.start(t, "g", webhookRoute("dead", dead, 100), webhookRoute("live", live, 3))
+			ids := e.produce(t, 30)
+			start := time.Now()
+			waitFor(t, 15*time.Second, "all transitions at the live sink", func() bool {
+				_, ok := live.snapshot()
+				return len(ok) == len(ids)
+			})
+			// A dead sink costs at most one inline timeout (300ms); then
+			// deliveries to it go straight to the queue.
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("live sink got everything after %v, want well under 5s", took)
+			}
+			checkOnceEach(t, live, ids)
+			if all, _ := dead.snapshot(); len(all) == 0 {
+				t.Error("the dead sink was never tried")
+			}
+		})
+	}
+}
+
+func TestParksAfterLastAttempt(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t, always(http.StatusBadGateway))
+	e.start(t, "g", webhookRoute("crm", rc, 3))
+	ids := e.produce(t, 1)
+	recs := e.kafka.ReadAll(t, e.parked, 1, 20*time.Second)
+	if len(recs) != 1 {
+		t.Fatalf("parked topic has %d records, want 1", len(recs))
+	}
+	hdr := map[string]string{}
+	for _, h := range recs[0].Headers {
+		hdr[h.Key] = string(h.Value)
+	}
+	want := map[string]string{dispatch.HeaderSink: "crm", dispatch.HeaderAttempts: "3",
+		dispatch.HeaderError: "http status 502", dispatch.HeaderSourceTopic: e.topic}
+	for k, v := range want {
+		if hdr[k] != v {
+			t.Errorf("header %s = %q, want %q", k, hdr[k], v)
+		}
+	}
+	if _, err := strconv.Atoi(hdr[dispatch.HeaderSourceOffset]); err != nil {
+		t.Errorf("source offset header %q: %v", hdr[dispatch.HeaderSourceOffset], err)
+	}
+	if all, _ := rc.snapshot(); len(all) != 3 {
+		t.Errorf("receiver saw %d attempts, want 3", len(all))
+	}
+	if string(recs[0].Key) != "lead-00" || len(ids) != 1 {
+		t.Errorf("parked key = %q, want the original key", recs[0].Key)
+	}
+}
+
+// TestRestartLosesNothing stops a notifier while retries are pending and
+// starts another; the second one, in a fresh group, also rereads every
+// transition, which must not repeat a successful delivery.
+func TestRestartLosesNothing(t *testing.T) {
+	e := newEnv(t)
+	var healthy atomic.Bool
+	rc := newReceiver(t, func(n int, _ *http.Request, _ http.ResponseWriter) int {
+		if healthy.Load() || n%3 == 0 {
+			return http.StatusOK
+		}
+		return http.StatusServiceUnavailable
+	})
+	route := webhookRoute("crm", rc, 100)
+	stop := e.start(t, "first", route)
+	ids := e.produce(t, 12)
+	waitFor(t, 20*time.Second, "some deliveries and some pending", func() bool {
+		all, ok := rc.snapshot()
+		return len(ok) >= 2 && len(all) >= len(ids)
+	})
+	stop()
+	_, before := rc.snapshot()
+	if len(before) == len(ids) {
+		t.Fatal("everything was delivered before the restart; the test proves nothing")
+	}
+
+	healthy.Store(true)
+	e.start(t, "second", route)
+	waitFor(t, 20*time.Second, "every transition delivered", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) >= len(ids)
+	})
+	time.Sleep(500 * time.Millisecond)
+	checkOnceEach(t, rc, ids)
+}

@@ -1,0 +1,92 @@
+package dispatch
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
+)
+
+// retryLoop takes due deliveries of one sink from the queue, at most
+// Concurrency at a time, until ctx ends; then it waits for the attempts
+// in flight, whose outcomes are recorded on a context that outlives ctx.
+func (d *Dispatcher) retryLoop(ctx context.Context, r *route) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(d.cfg.PollInterval)
+	defer tick.Stop()
+	log := d.log.With(zap.String("sink", r.Name))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		free := cap(r.slots) - len(r.slots)
+		if free == 0 {
+			continue
+		}
+		jobs, err := d.cfg.Queue.Claim(ctx, r.Name, time.Now(), free)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("claim retries", zap.Error(err))
+			}
+			continue
+		}
+		for _, j := range jobs {
+			r.slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-r.slots; wg.Done() }()
+				d.retry(context.WithoutCancel(ctx), r, j, log)
+			}()
+		}
+		d.updateBacklog(ctx, r)
+	}
+}
+
+func (d *Dispatcher) updateBacklog(ctx context.Context, r *route) {
+	if n, err := d.cfg.Queue.Backlog(ctx, r.Name); err == nil {
+		d.cfg.Metrics.backlog.WithLabelValues(r.Name).Set(float64(n))
+	}
+}
+
+// retry makes the next attempt of a queued delivery and records the
+// outcome. When Redis fails here the lease brings the job back later.
+func (d *Dispatcher) retry(ctx context.Context, r *route, j *retryq.Job, log *zap.Logger) {
+	log = log.With(zap.String("transition_id", j.TransitionID))
+	if done, err := d.cfg.Queue.Delivered(ctx, r.Name, j.TransitionID); err != nil || done {
+		if done {
+			d.logErr(log, "drop delivered job", d.cfg.Queue.Complete(ctx, j, false))
+		}
+		return
+	}
+	n := j.Attempts + 1
+	err := d.attempt(ctx, r, j, n, r.Timeout)
+	j.Attempts = n
+	if err == nil {
+		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeDelivered).Inc()
+		log.Debug("transition delivered", zap.Int("attempt", n))
+		d.logErr(log, "record delivery", d.cfg.Queue.Complete(ctx, j, true))
+		return
+	}
+	j.LastError = err.Error()
+	if n >= r.MaxAttempts {
+		if perr := d.park(ctx, r, j, log); perr != nil {
+			log.Error("park delivery, will try again", zap.Error(perr))
+			d.logErr(log, "reschedule", d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.cfg.RetryBase)))
+		}
+		return
+	}
+	log.Warn("delivery failed, will retry", zap.Int("attempt", n), zap.Error(err))
+	d.logErr(log, "reschedule", d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.nextDelay(n, err))))
+}
+
+func (d *Dispatcher) logErr(log *zap.Logger, what string, err error) {
+	if err != nil {
+		log.Warn(what, zap.Error(err))
+	}
+}
