@@ -1,0 +1,229 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/leadstream/leadstream/pkg/rules"
+	"github.com/leadstream/leadstream/pkg/workload"
+)
+
+// scenario is one kind of fault, injected while the workload flows.
+type scenario struct {
+	name    string
+	scorers int
+	// inject runs while the driver sends; it returns once every fault it
+	// caused is healed.
+	inject func(f *faults) error
+}
+
+// faults is what an inject function works with.
+type faults struct {
+	ctx   context.Context
+	s     *stack
+	rnd   *rand.Rand
+	full  bool
+	count int
+	total int64
+	drv   *driver
+}
+
+// at waits until share of the batches are acknowledged.
+func (f *faults) at(share float64) {
+	for float64(f.drv.sent.Load()) < share*float64(f.total) && f.ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sleep waits between lo and hi.
+func (f *faults) sleep(lo, hi time.Duration) {
+	time.Sleep(lo + time.Duration(f.rnd.Int63n(int64(hi-lo)+1)))
+}
+
+// seed returns the seed of this run: -faults.seed, or one from the clock.
+func seed() int64 {
+	if *seedFlag != 0 {
+		return *seedFlag
+	}
+	return time.Now().UnixNano() % 1_000_000
+}
+
+// trafficTime is how long the driver spreads the workload over.
+func trafficTime() time.Duration {
+	if *fullFlag {
+		return 40 * time.Second
+	}
+	return 8 * time.Second
+}
+
+// sizeConfig returns the workload size of the mode.
+func sizeConfig(seed int64, prefix string) workload.Config {
+	cfg := workload.DefaultConfig(seed)
+	cfg.Prefix = prefix
+	cfg.Leads, cfg.Visitors = 250, 25
+	if *fullFlag {
+		cfg.Leads, cfg.Visitors = 2000, 200
+	}
+	if *leadsFlag > 0 {
+		cfg.Leads, cfg.Visitors = *leadsFlag, *leadsFlag/10
+	}
+	// Event times must be within the tracker's accepted age.
+	cfg.Newest = time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+	return cfg
+}
+
+// runScenario runs sc once and returns its report.
+func runScenario(t *testing.T, sc scenario, seed int64) *Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s := startStack(t, sc.scorers)
+	r, err := rules.Load(s.rulesPath)
+	s.must(err)
+	w, err := workload.Generate(sizeConfig(seed, s.prefix))
+	s.must(err)
+	oracle, err := workload.Expect(r, w.Events())
+	s.must(err)
+	s.must(s.producePoison(ctx, w.Poison))
+
+	drv := newDriver(s.tracker.httpAddr, 4)
+	drv.pace = trafficTime() / time.Duration(len(w.Batches)+1)
+	f := &faults{ctx: ctx, s: s, rnd: rand.New(rand.NewSource(seed)), full: *fullFlag,
+		total: int64(len(w.Batches)), drv: drv}
+	var injectErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if sc.inject != nil {
+			injectErr = sc.inject(f)
+		}
+	}()
+	driveErr := drv.run(ctx, w.Batches)
+	wg.Wait()
+	if driveErr != nil || injectErr != nil {
+		t.Fatalf("scenario=%s seed=%d: drive: %v; inject: %v (replay with -faults.seed=%d)",
+			sc.name, seed, driveErr, injectErr, seed)
+	}
+
+	healed := time.Now()
+	qerr := s.quiesce(ctx, oracle)
+	rep := &Report{Scenario: sc.name, Seed: seed, Events: w.Count() + len(w.Poison),
+		Faults: f.count, Recover: time.Since(healed)}
+	exp := Expected{Oracle: oracle, Acked: drv.ackedIDs(), Poison: w.Poison}
+	obs, err := s.observe(ctx, oracle)
+	s.must(err)
+	Check(rep, exp, obs)
+	fmt.Println(rep.String())
+	if qerr != nil {
+		t.Logf("not quiet: %v", qerr)
+	}
+	if !rep.OK() {
+		t.Errorf("%s\n%s\nreplay with -faults.seed=%d", rep, firstProblems(rep, 30), seed)
+	}
+	return rep
+}
+
+func firstProblems(rep *Report, n int) string {
+	p := rep.Problems
+	if len(p) > n {
+		p = append(p[:n:n], fmt.Sprintf("... and %d more", len(rep.Problems)-n))
+	}
+	return strings.Join(p, "\n")
+}
+
+func (s *stack) producePoison(ctx context.Context, poison []workload.Poison) error {
+	recs := make([]*kgo.Record, len(poison))
+	for i, p := range poison {
+		recs[i] = &kgo.Record{Key: p.Key, Value: p.Value}
+	}
+	return s.produce(ctx, recs...)
+}
+
+// quiesce waits until the scorers and the notifier have committed
+// everything, no transition is pending in Redis, and the webhook has
+// received every expected transition and then nothing for a moment. It
+// gives up after a minute; the checker then says what is missing.
+func (s *stack) quiesce(ctx context.Context, o *workload.Oracle) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(s.kafka.Client(s.t))
+	rdb := redis.NewClient(&redis.Options{Addr: s.redis.Addrs[0]})
+	defer rdb.Close()
+	var last string
+	for {
+		state, done := s.quiet(ctx, adm, rdb, o)
+		if done {
+			return nil
+		}
+		last = state
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", last, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// quiet reports whether the pipeline is quiet, and if not, why.
+func (s *stack) quiet(ctx context.Context, adm *kadm.Client, rdb redis.UniversalClient,
+	o *workload.Oracle) (string, bool) {
+	lagS, err := groupLag(ctx, adm, s.scoreGroup, s.events)
+	if err != nil || lagS > 0 {
+		return fmt.Sprintf("scorer lag %d (%v)", lagS, err), false
+	}
+	lagN, err := groupLag(ctx, adm, s.notifyGroup, s.transitions)
+	if err != nil || lagN > 0 {
+		return fmt.Sprintf("notifier lag %d (%v)", lagN, err), false
+	}
+	_, pending, err := readLeads(ctx, rdb, s.keyPrefix, o)
+	if err != nil || pending > 0 {
+		return fmt.Sprintf("%d pending (%v)", pending, err), false
+	}
+	got := map[string]bool{}
+	for _, d := range s.recv.Delivered() {
+		got[d.Key] = true
+	}
+	if len(got) < len(o.Transitions) || s.recv.Idle() < 500*time.Millisecond {
+		return fmt.Sprintf("%d of %d delivered", len(got), len(o.Transitions)), false
+	}
+	return "", true
+}
+
+// observe collects what the pipeline ended with.
+func (s *stack) observe(ctx context.Context, o *workload.Oracle) (Observed, error) {
+	rdb := redis.NewClient(&redis.Options{Addr: s.redis.Addrs[0]})
+	defer rdb.Close()
+	leads, pending, err := readLeads(ctx, rdb, s.keyPrefix, o)
+	if err != nil {
+		return Observed{}, err
+	}
+	obs := Observed{Leads: leads, Pending: pending, Deliveries: s.recv.Delivered()}
+	evs, err := readTopic(ctx, s.kafka.Brokers, s.events)
+	if err != nil {
+		return Observed{}, err
+	}
+	obs.EventIDs = eventIDs(evs)
+	trs, err := readTopic(ctx, s.kafka.Brokers, s.transitions)
+	if err != nil {
+		return Observed{}, err
+	}
+	if obs.Transitions, err = transitions(trs); err != nil {
+		return Observed{}, err
+	}
+	dls, err := readTopic(ctx, s.kafka.Brokers, s.deadletter)
+	if err != nil {
+		return Observed{}, err
+	}
+	obs.DeadLetters = values(dls)
+	return obs, nil
+}
