@@ -14,6 +14,7 @@ type Metrics struct {
 	script      *prometheus.HistogramVec
 	pending     prometheus.Gauge
 	partitions  prometheus.Gauge
+	moves       *prometheus.CounterVec
 	ruleReloads *prometheus.CounterVec
 }
 
@@ -46,13 +47,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leadstream_scorer_partitions_assigned",
 			Help: "Event partitions this worker owns.",
 		}),
+		moves: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadstream_scorer_partition_changes_total",
+			Help: "Event partitions this worker gained or gave up, by change: " +
+				"assigned, revoked or lost.",
+		}, []string{"change"}),
 		ruleReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadstream_scorer_rules_reloads_total",
 			Help: "Rules reloads, by result: ok or refused.",
 		}, []string{"result"}),
 	}
 	reg.MustRegister(m.events, m.published, m.batch, m.script, m.pending, m.partitions,
-		m.ruleReloads)
+		m.moves, m.ruleReloads)
 	return m
 }
 

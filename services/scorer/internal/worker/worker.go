@@ -45,6 +45,10 @@ type Config struct {
 	// DrainTimeout bounds how long a stopping worker keeps trying to
 	// finish its batch.
 	DrainTimeout time.Duration
+	// SessionTimeout is how long the group waits for a silent member
+	// (one that crashed) before giving its partitions to others; 0 keeps
+	// the client's default of 45s.
+	SessionTimeout time.Duration
 	// ClientOpts are extra franz-go options, e.g. for tests.
 	ClientOpts []kgo.Opt
 }
@@ -93,6 +97,11 @@ func New(cfg Config, current func() *rules.Rules, store *leadstore.Store, log *z
 		kgo.OnPartitionsRevoked(w.onRevoked),
 		kgo.OnPartitionsLost(w.onLost),
 	)
+	if cfg.SessionTimeout > 0 {
+		// Heartbeats must come well within the session timeout.
+		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
+			kgo.HeartbeatInterval(cfg.SessionTimeout/3))
+	}
 	w.cl, err = kgo.NewClient(append(opts, cfg.ClientOpts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("new kafka client: %w", err)
@@ -156,26 +165,27 @@ func (w *Worker) close() {
 }
 
 func (w *Worker) onAssigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
-	w.countPartitions(parts, 1, "partitions assigned")
+	w.countPartitions(parts, 1, "assigned")
 }
 
 func (w *Worker) onRevoked(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
 	// Nothing to commit here: a batch is committed before the rebalance
 	// that revokes its partitions may proceed.
-	w.countPartitions(parts, -1, "partitions revoked")
+	w.countPartitions(parts, -1, "revoked")
 }
 
 func (w *Worker) onLost(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
-	w.countPartitions(parts, -1, "partitions lost")
+	w.countPartitions(parts, -1, "lost")
 }
 
-func (w *Worker) countPartitions(parts map[string][]int32, sign int, msg string) {
+func (w *Worker) countPartitions(parts map[string][]int32, sign int, change string) {
 	n := 0
 	for topic, ps := range parts {
 		n += len(ps)
-		w.log.Info(msg, zap.String("topic", topic), zap.Int32s("partitions", ps),
-			zap.String("group", w.cfg.Group))
+		w.log.Info("partitions "+change, zap.String("topic", topic),
+			zap.Int32s("partitions", ps), zap.String("group", w.cfg.Group))
 	}
+	w.m.moves.WithLabelValues(change).Add(float64(n))
 	w.mu.Lock()
 	w.assigned = max(0, w.assigned+sign*n)
 	w.m.partitions.Set(float64(w.assigned))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
@@ -41,7 +42,13 @@ type env struct {
 
 func newEnv(t *testing.T, seed int64) *env {
 	t.Helper()
-	e := &env{kafka: testenv.StartKafka(t), rdb: testenv.StartRedis(t), prefix: testenv.Prefix(t)}
+	return newEnvOn(t, seed, testenv.StartRedis(t))
+}
+
+// newEnvOn is newEnv on a given Redis deployment, e.g. a cluster.
+func newEnvOn(t *testing.T, seed int64, rdb *testenv.Redis) *env {
+	t.Helper()
+	e := &env{kafka: testenv.StartKafka(t), rdb: rdb, prefix: testenv.Prefix(t)}
 	e.cfg = config.Kafka{Brokers: e.kafka.Brokers, EventsTopic: e.prefix + "events",
 		TransitionsTopic: e.prefix + "transitions", DeadLetterTopic: e.prefix + "dlq"}
 	e.kafka.CreateTopic(t, e.cfg.EventsTopic, 8)
@@ -96,6 +103,7 @@ func (e *env) produce(t *testing.T) {
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
+	m      *Metrics
 }
 
 // start runs a worker of group until the test ends or stop is called.
@@ -106,16 +114,17 @@ func (e *env) start(t *testing.T, group string, crash func() bool) *running {
 	if err != nil {
 		t.Fatalf("new store: %v", err)
 	}
+	m := NewMetrics(prometheus.NewRegistry())
 	w, err := New(Config{Kafka: e.cfg, Group: group, MaxPoll: 25, DrainTimeout: 10 * time.Second,
 		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond)}},
-		func() *rules.Rules { return e.rules }, store, zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
-		NewMetrics(prometheus.NewRegistry()))
+		func() *rules.Rules { return e.rules }, store,
+		zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), m)
 	if err != nil {
 		t.Fatalf("new worker: %v", err)
 	}
 	w.crash = crash
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1)}
+	r := &running{cancel: cancel, done: make(chan error, 1), m: m}
 	go func() { r.done <- w.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
@@ -222,13 +231,32 @@ func (e *env) checkLeads(t *testing.T) {
 }
 
 func TestTwoWorkersMatchOracle(t *testing.T) {
-	e := newEnv(t, 11)
-	group := e.prefix + "group"
-	e.produce(t)
-	e.start(t, group, nil)
-	e.start(t, group, nil)
-	e.waitCommitted(t, group, 40*time.Second)
-	e.check(t)
+	cases := []struct {
+		name  string
+		redis func(testing.TB) *testenv.Redis
+	}{
+		{"single redis", testenv.StartRedis},
+		{"redis cluster", testenv.StartRedisCluster},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnvOn(t, 11+int64(i)*100, c.redis(t))
+			group := e.prefix + "group"
+			first := e.start(t, group, nil)
+			second := e.start(t, group, nil)
+			// Both own partitions before the first event, so both work.
+			waitFor(t, "both workers to own partitions", func() bool {
+				return first.owned() > 0 && second.owned() > 0
+			})
+			e.produce(t)
+			e.waitCommitted(t, group, 40*time.Second)
+			e.check(t)
+			if first.applied() == 0 || second.applied() == 0 {
+				t.Fatalf("events applied: first %g, second %g; want both to work",
+					first.applied(), second.applied())
+			}
+		})
+	}
 }
 
 // TestCrashLosesNothing stops a worker as a crash would, after it scored
@@ -255,8 +283,9 @@ func TestCrashLosesNothing(t *testing.T) {
 	e.check(t)
 }
 
-// TestRebalanceLosesNothing adds a worker mid-stream and then stops the
-// first one.
+// TestRebalanceLosesNothing adds a worker mid-stream, proves that
+// partitions moved to it while events were still coming (the first worker
+// gave some back, the second scored some), then stops the first one.
 func TestRebalanceLosesNothing(t *testing.T) {
 	e := newEnv(t, 13)
 	group := e.prefix + "group"
@@ -269,14 +298,66 @@ func TestRebalanceLosesNothing(t *testing.T) {
 	}
 	e.produce(t)
 	first := e.start(t, group, slow)
-	time.Sleep(500 * time.Millisecond)
-	e.start(t, group, slow)
-	time.Sleep(500 * time.Millisecond)
+	waitFor(t, "the first worker to score events", func() bool { return first.applied() > 0 })
+	second := e.start(t, group, slow)
+	waitFor(t, "the second worker to score events", func() bool { return second.applied() > 0 })
+	total := float64(e.wl.Count())
+	if got := first.applied() + second.applied(); got >= total {
+		t.Fatalf("both workers applied %g of %g events before the first stopped; "+
+			"the rebalance came too late to prove anything", got, total)
+	}
+	if n := first.moved("revoked"); n == 0 {
+		t.Fatal("the first worker never gave partitions back")
+	}
 	if err := first.stop(t); err != nil {
 		t.Fatalf("first worker: %v", err)
 	}
 	e.waitCommitted(t, group, 40*time.Second)
 	e.check(t)
+	if got := second.moved("assigned"); got < 8 {
+		t.Fatalf("second worker was assigned %g partitions in all, want all 8 at the end", got)
+	}
+	t.Logf("applied: first %g, second %g; first revoked %g partitions",
+		first.applied(), second.applied(), first.moved("revoked"))
+}
+
+// applied returns how many events the worker counted as new.
+func (r *running) applied() float64 {
+	return counterValue(r.m.events.WithLabelValues("applied"))
+}
+
+// owned returns how many partitions the worker owns now.
+func (r *running) owned() float64 {
+	var m dto.Metric
+	if err := r.m.partitions.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetGauge().GetValue()
+}
+
+// moved returns how many partitions the worker had change hands.
+func (r *running) moved(change string) float64 {
+	return counterValue(r.m.moves.WithLabelValues(change))
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return -1
+	}
+	return m.GetCounter().GetValue()
+}
+
+// waitFor polls cond for up to 30s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func sameIDs(got map[string]bool, want []string) bool {
