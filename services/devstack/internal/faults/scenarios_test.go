@@ -166,4 +166,3 @@ func trackerSigterm(f *faults) error {
 	}
 	return nil
 }
-
