@@ -16,11 +16,11 @@ import (
 
 	"github.com/leadstream/leadstream/pkg/subscribe"
 	"github.com/leadstream/leadstream/pkg/testenv"
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
 	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
 	"github.com/leadstream/leadstream/services/notifier/internal/sink"
 	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
-	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
 
 const secret = "test-secret"
@@ -112,9 +112,9 @@ func (e *env) start(t *testing.T, group string, routes ...dispatch.Route) (stop 
 	parker := dispatch.NewKafkaParker(e.kafka.Brokers, e.parked, nil)
 	d := dispatch.New(dispatch.Config{
 		Brokers: e.kafka.Brokers, Topic: e.topic, Group: e.prefix + group, Routes: routes,
-		Queue:   retryq.New(e.redis.Client(t), e.prefix, 10*time.Second, time.Hour),
-		Parker:  parker,
-		Metrics: dispatch.NewMetrics(prometheus.NewRegistry()),
+		Queue:         retryq.New(e.redis.Client(t), e.prefix, 10*time.Second, time.Hour),
+		Parker:        parker,
+		Metrics:       dispatch.NewMetrics(prometheus.NewRegistry()),
 		InlineTimeout: 300 * time.Millisecond, RetryBase: 20 * time.Millisecond,
 		RetryMax: 100 * time.Millisecond, RetryAfterMax: 5 * time.Second,
 		PollInterval: 20 * time.Millisecond, Concurrency: 4,

@@ -1,0 +1,176 @@
+// Package service holds the notifier's configuration and wires its
+// parts: the sinks file, Kafka, Redis, the dispatcher and the
+// operational HTTP endpoints.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/leadstream/leadstream/pkg/config"
+	"github.com/leadstream/leadstream/pkg/lifecycle"
+	"github.com/leadstream/leadstream/pkg/logging"
+	"github.com/leadstream/leadstream/pkg/telemetry"
+	"github.com/leadstream/leadstream/pkg/topics"
+	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
+	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
+	"github.com/leadstream/leadstream/services/notifier/internal/sink"
+	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config is everything the notifier reads from flags and environment.
+type Config struct {
+	HTTPAddr      string
+	SinksFile     string
+	Group         string
+	ParkedTopic   string
+	CreateTopics  bool
+	InlineTimeout time.Duration
+	RetryBase     time.Duration
+	RetryMax      time.Duration
+	Concurrency   int
+	Kafka         config.Kafka
+	Redis         config.Redis
+	Log           logging.Config
+}
+
+// Register defines the notifier's flags on fs.
+func (c *Config) Register(fs *config.FlagSet) {
+	fs.String(&c.HTTPAddr, "http-addr", "127.0.0.1:8082", "address of /healthz, /readyz and /metrics")
+	fs.String(&c.SinksFile, "sinks", "", "sinks file (YAML)")
+	fs.String(&c.Group, "group", "leadstream-notifier", "Kafka consumer group")
+	fs.String(&c.ParkedTopic, "parked-topic", "", "topic of deliveries that exhausted their attempts "+
+		"(default: the dead-letter topic)")
+	fs.Bool(&c.CreateTopics, "create-topics", true, "create the transitions and parked topics if missing")
+	fs.Duration(&c.InlineTimeout, "inline-timeout", 2*time.Second, "timeout of the first attempt, "+
+		"made before the offset is committed")
+	fs.Duration(&c.RetryBase, "retry-base", time.Second, "first retry backoff ceiling")
+	fs.Duration(&c.RetryMax, "retry-max", 10*time.Minute, "largest retry backoff")
+	fs.Int(&c.Concurrency, "sink-concurrency", 4, "retries in flight per sink")
+	c.Kafka.Register(fs)
+	c.Redis.Register(fs)
+	c.Log.Register(fs)
+}
+
+// Validate names the first setting that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case c.SinksFile == "":
+		return &config.FieldError{Field: "sinks", Fix: "name the sinks file"}
+	case c.Group == "":
+		return &config.FieldError{Field: "group", Fix: "name the consumer group"}
+	case c.InlineTimeout <= 0 || c.RetryBase <= 0 || c.RetryMax < c.RetryBase:
+		return &config.FieldError{Field: "retry-max", Fix: "use positive durations with retry-max >= retry-base"}
+	case c.Concurrency < 1:
+		return &config.FieldError{Field: "sink-concurrency", Fix: "use at least 1"}
+	}
+	return errors.Join(c.Kafka.Validate(), c.Redis.Validate(), c.Log.Validate())
+}
+
+func (c *Config) parkedTopic() string {
+	if c.ParkedTopic != "" {
+		return c.ParkedTopic
+	}
+	return c.Kafka.DeadLetterTopic
+}
+
+// Run loads the sinks, connects, and serves until ctx ends.
+func Run(ctx context.Context, c Config, log *zap.Logger) error {
+	file, err := sinkfile.Load(c.SinksFile, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if c.CreateTopics {
+		if err := c.ensureTopics(ctx); err != nil {
+			return err
+		}
+	}
+	dialer, err := c.Kafka.Dialer()
+	if err != nil {
+		return fmt.Errorf("configure kafka: %w", err)
+	}
+	transport, err := c.Kafka.Transport()
+	if err != nil {
+		return fmt.Errorf("configure kafka: %w", err)
+	}
+	rdb := c.Redis.Client()
+	defer func() { _ = rdb.Close() }()
+	parker := dispatch.NewKafkaParker(c.Kafka.Brokers, c.parkedTopic(), transport)
+	defer func() { _ = parker.Close() }()
+
+	tel := telemetry.New(log)
+	tel.AddCheck("redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
+	tel.AddCheck("kafka", kafkaCheck(dialer, c.Kafka.Brokers))
+	d := dispatch.New(dispatch.Config{
+		Brokers: c.Kafka.Brokers, Topic: c.Kafka.TransitionsTopic, Group: c.Group, Dialer: dialer,
+		Routes: routes(file, log), Parker: parker, Metrics: dispatch.NewMetrics(tel.Registry),
+		Queue:         retryq.New(rdb, c.Redis.KeyPrefix, leaseFor(file), retryq.DefaultDeliveredTTL),
+		InlineTimeout: c.InlineTimeout, RetryBase: c.RetryBase, RetryMax: c.RetryMax,
+		Concurrency: c.Concurrency, Logger: log,
+	})
+	log.Info("notifier starting", zap.Int("sinks", len(file.Sinks)), zap.String("group", c.Group))
+	return lifecycle.Run(ctx, log, d.Run, func(ctx context.Context) error {
+		return telemetry.Serve(ctx, log, c.HTTPAddr, tel.Handler())
+	})
+}
+
+func routes(file *sinkfile.File, log *zap.Logger) []dispatch.Route {
+	client := sink.NewHTTPClient(file.AllowPrivateNetworks)
+	var out []dispatch.Route
+	for _, s := range file.Sinks {
+		sender, err := sink.New(s, client, log)
+		if err != nil {
+			continue // the sinks file was checked; the type is known
+		}
+		out = append(out, dispatch.Route{Sink: s, Sender: sender})
+	}
+	return out
+}
+
+// leaseFor outlasts the slowest sink's attempt, so a claimed job is not
+// claimed again while its attempt still runs.
+func leaseFor(file *sinkfile.File) time.Duration {
+	longest := time.Duration(0)
+	for _, s := range file.Sinks {
+		longest = max(longest, s.Timeout)
+	}
+	return longest + 30*time.Second
+}
+
+func (c *Config) ensureTopics(ctx context.Context) error {
+	opts, err := c.Kafka.ClientOpts()
+	if err != nil {
+		return fmt.Errorf("configure kafka: %w", err)
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("connect to kafka: %w", err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return topics.Ensure(ctx, cl, topics.Spec{Name: c.Kafka.TransitionsTopic, Partitions: 4},
+		topics.Spec{Name: c.parkedTopic(), Partitions: 1})
+}
+
+func kafkaCheck(dialer *kafka.Dialer, brokers []string) telemetry.Check {
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, b := range brokers {
+			conn, err := dialer.DialContext(ctx, "tcp", b)
+			if err == nil {
+				return conn.Close()
+			}
+			errs = append(errs, err)
+		}
+		return fmt.Errorf("reach a kafka broker: %w", errors.Join(errs...))
+	}
+}
