@@ -3,7 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/leadstream/leadstream/pkg/leadstore"
 	"github.com/leadstream/leadstream/pkg/rules"
@@ -35,7 +39,9 @@ func (b *Bench) memoryAt(ctx context.Context, r *rules.Rules, leads int) error {
 	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
 		return fmt.Errorf("flush redis: %w", err)
 	}
-	prefix := b.name("mem")
+	// The scorer's default key prefix and short ids: real anonymous ids
+	// are often longer (UUIDs), so these figures lean low.
+	prefix := "ls"
 	st, err := leadstore.New(b.rdb, prefix)
 	if err != nil {
 		return fmt.Errorf("new lead store: %w", err)
@@ -47,7 +53,7 @@ func (b *Bench) memoryAt(ctx context.Context, r *rules.Rules, leads int) error {
 	if err != nil {
 		return err
 	}
-	mix := NewMix(prefix, 1_800_000_000_000)
+	mix := NewMix("m", 1_800_000_000_000)
 	if err := fillLeads(ctx, st, r, mix, leads); err != nil {
 		return err
 	}
@@ -56,12 +62,16 @@ func (b *Bench) memoryAt(ctx context.Context, r *rules.Rules, leads int) error {
 		return err
 	}
 	perLead := float64(filled-before) / float64(leads)
+	parts, err := b.breakdown(ctx, prefix, leads)
+	if err != nil {
+		return err
+	}
 	perID, err := b.dedupeCost(ctx, r, mix, prefix, leads)
 	if err != nil {
 		return err
 	}
 	note := fmt.Sprintf("%d leads x 8 events (6 signals, 1 identify merge, ends MQL), "+
-		"INFO used_memory delta", leads)
+		"INFO used_memory delta; per lead by key (MEMORY USAGE, sampled): %s", leads, parts)
 	b.report.Add(
 		Figure{Group: "memory", Name: fmt.Sprintf("redis bytes per lead @%s", num(float64(leads))),
 			Value: perLead, Unit: "B", Target: &Target{AtMost: true, Bound: 400}, Note: note},
@@ -130,4 +140,62 @@ func (b *Bench) dedupeCost(ctx context.Context, r *rules.Rules, mix *Mix, prefix
 		return 0, err
 	}
 	return float64(after-before) / float64(len(events)), nil
+}
+
+// breakdownSample bounds the keys the breakdown measures.
+const breakdownSample = 4000
+
+// breakdown returns the bytes per lead of each kind of key under prefix
+// (e.g. "anon:seen 310 B"), estimated with MEMORY USAGE on a sample.
+func (b *Bench) breakdown(ctx context.Context, prefix string, leads int) (string, error) {
+	var keys []string
+	iter := b.rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+	for iter.Next(ctx) && len(keys) < breakdownSample {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		return "", fmt.Errorf("scan keys: %w", err)
+	}
+	total, err := b.rdb.DBSize(ctx).Result()
+	if err != nil || len(keys) == 0 {
+		return "", fmt.Errorf("count keys (%d sampled): %w", len(keys), err)
+	}
+	pipe := b.rdb.Pipeline()
+	usage := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		usage[i] = pipe.MemoryUsage(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return "", fmt.Errorf("measure keys: %w", err)
+	}
+	sums := map[string]int64{}
+	for i, k := range keys {
+		sums[keyKind(k)] += usage[i].Val()
+	}
+	// Scale the sample to the whole keyspace, then per lead.
+	scale := float64(total) / float64(len(keys)) / float64(leads)
+	var out []string
+	for _, kind := range sortedKinds(sums) {
+		out = append(out, fmt.Sprintf("%s %.0f B", kind, float64(sums[kind])*scale))
+	}
+	return strings.Join(out, ", "), nil
+}
+
+// keyKind turns "p:{lead:42}:state" into "lead:state".
+func keyKind(key string) string {
+	open, shut := strings.Index(key, "{"), strings.LastIndex(key, "}")
+	if open < 0 || shut < open {
+		return "other"
+	}
+	kind, _, _ := strings.Cut(key[open+1:shut], ":")
+	return kind + key[shut+1:]
+}
+
+func sortedKinds(m map[string]int64) []string {
+	kinds := make([]string, 0, len(m))
+	for k := range m {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return m[kinds[i]] > m[kinds[j]] })
+	return kinds
 }
