@@ -78,7 +78,8 @@ func playSituation(ctx context.Context, sender *Sender, s Situation, w io.Writer
 			who = ev.AnonymousID
 		}
 		ago := sender.now().Sub(ev.Timestamp).Round(time.Minute)
-		fmt.Fprintf(w, "  sent %-12s %-10s %-12s %s ago via %s\n", ev.ID, ev.Type, who, ago, sender.Via(ev))
+		fmt.Fprintf(w, "  sent %-12s %-10s %-12s %s ago via %s\n",
+			ev.ID, ev.Type, who, ago, sender.Via(ev))
 	}
 	return nil
 }

@@ -240,10 +240,17 @@ func checkPorts(t *testing.T, c corev1.Container, httpAddr string) {
 	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || fmt.Sprint(c.Ports[0].ContainerPort) != port {
 		t.Errorf("container ports %v, want one named http on %s", c.Ports, port)
 	}
-	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-		want := map[string]string{"liveness": "/healthz", "readiness": "/readyz"}[name]
-		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != want || p.HTTPGet.Port.String() != "http" {
-			t.Errorf("%s probe should GET %s on port http", name, want)
+	probes := []struct {
+		name, path string
+		probe      *corev1.Probe
+	}{{"liveness", "/healthz", c.LivenessProbe}, {"readiness", "/readyz", c.ReadinessProbe}}
+	for _, p := range probes {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			t.Errorf("%s probe should GET %s on port http", p.name, p.path)
+			continue
+		}
+		if get := p.probe.HTTPGet; get.Path != p.path || get.Port.String() != "http" {
+			t.Errorf("%s probe should GET %s on port http", p.name, p.path)
 		}
 	}
 }
@@ -374,7 +381,8 @@ func checkAutoscaling(t *testing.T, m manifests) {
 	for _, tr := range so.Spec.Triggers {
 		md := tr.Metadata
 		if tr.Type != "kafka" || md["consumerGroup"] != env["LEADSTREAM_GROUP"] ||
-			md["topic"] != "leadstream.events.v1" || md["bootstrapServers"] != env["LEADSTREAM_KAFKA_BROKERS"] {
+			md["topic"] != "leadstream.events.v1" ||
+			md["bootstrapServers"] != env["LEADSTREAM_KAFKA_BROKERS"] {
 			t.Errorf("trigger %v does not watch the scorers' group %s on the events topic at %s",
 				md, env["LEADSTREAM_GROUP"], env["LEADSTREAM_KAFKA_BROKERS"])
 		}

@@ -204,9 +204,11 @@ func mqlEvents(prefix string, now time.Time) []demo.Event {
 
 // waitTransition reads the transitions topic from the start until it
 // finds lead's move to stage.
-func waitTransition(t *testing.T, brokers, lead string, to leadstreamv1.Stage) *leadstreamv1.Transition {
+func waitTransition(t *testing.T, brokers, lead string,
+	to leadstreamv1.Stage) *leadstreamv1.Transition {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers), kgo.ConsumeTopics(config.DefaultTransitionsTopic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers),
+		kgo.ConsumeTopics(config.DefaultTransitionsTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
