@@ -29,6 +29,7 @@ type RunConfig struct {
 	CreateTopics bool
 	MaxPoll      int
 	DrainTimeout time.Duration
+	Session      time.Duration
 	DedupeWindow time.Duration
 	DedupeMax    int
 }
@@ -46,6 +47,8 @@ func (c *RunConfig) Register(fs *config.FlagSet) {
 	fs.Int(&c.MaxPoll, "max-poll-records", 500, "most events handled in one batch")
 	fs.Duration(&c.DrainTimeout, "drain-timeout", 20*time.Second,
 		"how long a stopping worker keeps finishing its batch")
+	fs.Duration(&c.Session, "session-timeout", 45*time.Second,
+		"how long the group waits for a silent worker before moving its partitions")
 	fs.Duration(&c.DedupeWindow, "dedupe-window", leadstore.DefaultDedupeWindow,
 		"how long, in event time, a lead remembers event ids")
 	fs.Int(&c.DedupeMax, "dedupe-max", leadstore.DefaultDedupeMax,
@@ -72,6 +75,9 @@ func (c *RunConfig) Validate() error {
 	case c.MaxPoll < 1:
 		return &config.FieldError{Field: "max-poll-records", Value: fmt.Sprint(c.MaxPoll),
 			Fix: "use a positive number such as 500"}
+	case c.Session < time.Second:
+		return &config.FieldError{Field: "session-timeout", Value: c.Session.String(),
+			Fix: "use at least 1s; the brokers' group.min.session.timeout.ms also applies"}
 	case c.DedupeWindow <= 0 || c.DedupeMax < 1:
 		return &config.FieldError{Field: "dedupe-window", Value: c.DedupeWindow.String(),
 			Fix: "use a positive window such as 168h and a positive --dedupe-max"}
@@ -99,7 +105,7 @@ func Run(ctx context.Context, c RunConfig, log *zap.Logger) error {
 		return err
 	}
 	w, err := worker.New(worker.Config{Kafka: c.Kafka, Group: c.Group, MaxPoll: c.MaxPoll,
-		DrainTimeout: c.DrainTimeout}, holder.Current, store, log, m)
+		DrainTimeout: c.DrainTimeout, SessionTimeout: c.Session}, holder.Current, store, log, m)
 	if err != nil {
 		return err
 	}
