@@ -10,8 +10,6 @@ import (
 	"github.com/leadstream/leadstream/pkg/lifecycle"
 	"github.com/leadstream/leadstream/pkg/logging"
 	"github.com/leadstream/leadstream/services/notifier/internal/service"
-
-	"go.uber.org/zap"
 )
 
 func main() {
@@ -19,24 +17,34 @@ func main() {
 	fs := config.NewFlagSet("notifier")
 	cfg.Register(fs)
 	if err := fs.Parse(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "notifier:", err)
-		os.Exit(2)
+		exitConfig(err)
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, "notifier:", err)
-		os.Exit(2)
+		exitConfig(err)
 	}
 	log, err := logging.New("notifier", cfg.Log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "notifier:", err)
-		os.Exit(2)
+		exitConfig(err)
 	}
-	defer func() { _ = log.Sync() }()
+	svc, err := service.New(cfg, log)
+	if err != nil {
+		_ = log.Sync()
+		exitConfig(err)
+	}
 
 	ctx, stop := lifecycle.SignalContext()
-	defer stop()
-	if err := service.Run(ctx, cfg, log); err != nil {
-		log.Error("notifier stopped", zap.Error(err))
+	err = svc.Run(ctx)
+	stop()
+	_ = log.Sync()
+	if err != nil {
+		// lifecycle.Run has logged the failure; only the status is left.
 		os.Exit(1)
 	}
+}
+
+// exitConfig reports a configuration problem, such as a bad sinks file
+// or a missing secret, and exits before anything was started.
+func exitConfig(err error) {
+	fmt.Fprintln(os.Stderr, "notifier:", err)
+	os.Exit(2)
 }

@@ -40,7 +40,8 @@ func (d *Dispatcher) consume(ctx context.Context) error {
 		}),
 	})
 	defer func() { _ = r.Close() }()
-	d.log.Info("notifier consuming", zap.String("topic", d.cfg.Topic), zap.String("group", d.cfg.Group))
+	d.log.Info("notifier consuming", zap.String("topic", d.cfg.Topic),
+		zap.String("group", d.cfg.Group))
 	for {
 		msg, err := r.FetchMessage(ctx)
 		if ctx.Err() != nil {

@@ -182,7 +182,8 @@ func (q *Queue) Complete(ctx context.Context, j *Job, delivered bool) error {
 		flag = "1"
 	}
 	keys := []string{q.dueKey(j.Sink), q.jobsKey(j.Sink), q.doneKey(j.Sink, j.TransitionID)}
-	if err := completeScript.Run(ctx, q.rdb, keys, member(j), flag, q.ttl.Milliseconds()).Err(); err != nil {
+	ttl := q.ttl.Milliseconds()
+	if err := completeScript.Run(ctx, q.rdb, keys, member(j), flag, ttl).Err(); err != nil {
 		return fmt.Errorf("complete retry: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
@@ -44,14 +45,16 @@ type Config struct {
 
 // Register defines the notifier's flags on fs.
 func (c *Config) Register(fs *config.FlagSet) {
-	fs.String(&c.HTTPAddr, "http-addr", "127.0.0.1:8082", "address of /healthz, /readyz and /metrics")
+	fs.String(&c.HTTPAddr, "http-addr", "127.0.0.1:8082",
+		"address of /healthz, /readyz and /metrics")
 	fs.String(&c.SinksFile, "sinks", "", "sinks file (YAML)")
 	fs.String(&c.Group, "group", "leadstream-notifier", "Kafka consumer group")
-	fs.String(&c.ParkedTopic, "parked-topic", "", "topic of deliveries that exhausted their attempts "+
-		"(default: the dead-letter topic)")
-	fs.Bool(&c.CreateTopics, "create-topics", true, "create the transitions and parked topics if missing")
-	fs.Duration(&c.InlineTimeout, "inline-timeout", 2*time.Second, "timeout of the first attempt, "+
-		"made before the offset is committed")
+	fs.String(&c.ParkedTopic, "parked-topic", "",
+		"topic of deliveries that exhausted their attempts (default: the dead-letter topic)")
+	fs.Bool(&c.CreateTopics, "create-topics", true,
+		"create the transitions and parked topics if missing")
+	fs.Duration(&c.InlineTimeout, "inline-timeout", 2*time.Second,
+		"timeout of the first attempt, made before the offset is committed")
 	fs.Duration(&c.RetryBase, "retry-base", time.Second, "first retry backoff ceiling")
 	fs.Duration(&c.RetryMax, "retry-max", 10*time.Minute, "largest retry backoff")
 	fs.Int(&c.Concurrency, "sink-concurrency", 4, "retries in flight per sink")
@@ -68,7 +71,8 @@ func (c *Config) Validate() error {
 	case c.Group == "":
 		return &config.FieldError{Field: "group", Fix: "name the consumer group"}
 	case c.InlineTimeout <= 0 || c.RetryBase <= 0 || c.RetryMax < c.RetryBase:
-		return &config.FieldError{Field: "retry-max", Fix: "use positive durations with retry-max >= retry-base"}
+		return &config.FieldError{Field: "retry-max",
+			Fix: "use positive durations with retry-max >= retry-base"}
 	case c.Concurrency < 1:
 		return &config.FieldError{Field: "sink-concurrency", Fix: "use at least 1"}
 	}
@@ -82,57 +86,90 @@ func (c *Config) parkedTopic() string {
 	return c.Kafka.DeadLetterTopic
 }
 
-// Run loads the sinks, connects, and serves until ctx ends.
-func Run(ctx context.Context, c Config, log *zap.Logger) error {
+// Service is a notifier with its sinks file loaded and its clients
+// built. Run starts it.
+type Service struct {
+	cfg    Config
+	log    *zap.Logger
+	rdb    redis.UniversalClient
+	parker *dispatch.KafkaParker
+	tel    *telemetry.Server
+	disp   *dispatch.Dispatcher
+}
+
+// New loads the sinks file and builds the clients without touching the
+// network, so a bad sinks file or a missing secret stops the notifier
+// before it connects to anything.
+func New(c Config, log *zap.Logger) (*Service, error) {
 	file, err := sinkfile.Load(c.SinksFile, os.LookupEnv)
 	if err != nil {
-		return err
-	}
-	if c.CreateTopics {
-		if err := c.ensureTopics(ctx); err != nil {
-			return err
-		}
+		return nil, err
 	}
 	dialer, err := c.Kafka.Dialer()
 	if err != nil {
-		return fmt.Errorf("configure kafka: %w", err)
+		return nil, fmt.Errorf("configure kafka: %w", err)
 	}
 	transport, err := c.Kafka.Transport()
 	if err != nil {
-		return fmt.Errorf("configure kafka: %w", err)
+		return nil, fmt.Errorf("configure kafka: %w", err)
 	}
-	rdb := c.Redis.Client()
-	defer func() { _ = rdb.Close() }()
-	parker := dispatch.NewKafkaParker(c.Kafka.Brokers, c.parkedTopic(), transport)
-	defer func() { _ = parker.Close() }()
+	rts, err := routes(file, log)
+	if err != nil {
+		return nil, err
+	}
 
-	tel := telemetry.New(log)
-	tel.AddCheck("redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() })
-	tel.AddCheck("kafka", kafkaCheck(dialer, c.Kafka.Brokers))
-	d := dispatch.New(dispatch.Config{
-		Brokers: c.Kafka.Brokers, Topic: c.Kafka.TransitionsTopic, Group: c.Group, Dialer: dialer,
-		Routes: routes(file, log), Parker: parker, Metrics: dispatch.NewMetrics(tel.Registry),
-		Queue:         retryq.New(rdb, c.Redis.KeyPrefix, leaseFor(file), retryq.DefaultDeliveredTTL),
+	s := &Service{cfg: c, log: log, rdb: c.Redis.Client(), tel: telemetry.New(log),
+		parker: dispatch.NewKafkaParker(c.Kafka.Brokers, c.parkedTopic(), transport)}
+	s.tel.AddCheck("redis", func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() })
+	s.tel.AddCheck("kafka", kafkaCheck(dialer, c.Kafka.Brokers))
+	s.disp = dispatch.New(dispatch.Config{
+		Brokers: c.Kafka.Brokers, Topic: c.Kafka.TransitionsTopic, Group: c.Group,
+		Dialer: dialer, Routes: rts, Parker: s.parker,
+		Metrics:       dispatch.NewMetrics(s.tel.Registry),
+		Queue:         retryq.New(s.rdb, c.Redis.KeyPrefix, leaseFor(file), retryq.DefaultDeliveredTTL),
 		InlineTimeout: c.InlineTimeout, RetryBase: c.RetryBase, RetryMax: c.RetryMax,
 		Concurrency: c.Concurrency, Logger: log,
 	})
-	log.Info("notifier starting", zap.Int("sinks", len(file.Sinks)), zap.String("group", c.Group))
-	return lifecycle.Run(ctx, log, d.Run, func(ctx context.Context) error {
-		return telemetry.Serve(ctx, log, c.HTTPAddr, tel.Handler())
+	log.Info("notifier configured", zap.Int("sinks", len(file.Sinks)),
+		zap.String("group", c.Group))
+	return s, nil
+}
+
+// Run creates the topics when asked, then consumes, delivers and serves
+// the operational endpoints until ctx ends or a part fails. It closes
+// the clients on the way out. A failure is logged here, by
+// lifecycle.Run, and returned for the exit status.
+func (s *Service) Run(ctx context.Context) error {
+	defer func() { _ = s.rdb.Close() }()
+	defer func() { _ = s.parker.Close() }()
+
+	return lifecycle.Run(ctx, s.log, s.consume, func(ctx context.Context) error {
+		return telemetry.Serve(ctx, s.log, s.cfg.HTTPAddr, s.tel.Handler())
 	})
 }
 
-func routes(file *sinkfile.File, log *zap.Logger) []dispatch.Route {
+// consume is the dispatcher's task; creating the topics is part of it
+// so that the endpoints already answer, not ready, while it waits.
+func (s *Service) consume(ctx context.Context) error {
+	if s.cfg.CreateTopics {
+		if err := s.cfg.ensureTopics(ctx); err != nil {
+			return err
+		}
+	}
+	return s.disp.Run(ctx)
+}
+
+func routes(file *sinkfile.File, log *zap.Logger) ([]dispatch.Route, error) {
 	client := sink.NewHTTPClient(file.AllowPrivateNetworks)
 	var out []dispatch.Route
 	for _, s := range file.Sinks {
 		sender, err := sink.New(s, client, log)
 		if err != nil {
-			continue // the sinks file was checked; the type is known
+			return nil, fmt.Errorf("build sink %s: %w", s.Name, err)
 		}
 		out = append(out, dispatch.Route{Sink: s, Sender: sender})
 	}
-	return out
+	return out, nil
 }
 
 // leaseFor outlasts the slowest sink's attempt, so a claimed job is not
@@ -157,7 +194,8 @@ func (c *Config) ensureTopics(ctx context.Context) error {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return topics.Ensure(ctx, cl, topics.Spec{Name: c.Kafka.TransitionsTopic, Partitions: 4},
+	return topics.Ensure(ctx, cl,
+		topics.Spec{Name: c.Kafka.TransitionsTopic, Partitions: 4},
 		topics.Spec{Name: c.parkedTopic(), Partitions: 1})
 }
 

@@ -84,7 +84,9 @@ func New(s sinkfile.Sink, client *http.Client, log *zap.Logger) (Sender, error) 
 }
 
 // post sends body and turns the response into nil or a *StatusError.
-func post(ctx context.Context, client *http.Client, url string, body []byte, hdr http.Header) error {
+func post(
+	ctx context.Context, client *http.Client, url string, body []byte, hdr http.Header,
+) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytesReader(body))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)

@@ -171,23 +171,27 @@ func (p *parser) kind(r rawSink, s *Sink) {
 	case "":
 		p.errorf(s.Line, "sink %q needs a type: webhook, slack or log", s.Name)
 	default:
-		p.errorf(r.line("type", s.Line), "sink %q: unknown type %q; use webhook, slack or log", s.Name, s.Type)
+		p.errorf(r.line("type", s.Line), "sink %q: unknown type %q; use webhook, slack or log",
+			s.Name, s.Type)
 	}
 	if s.Type != TypeSlack && r.fields["link_template"] != nil {
-		p.errorf(r.line("link_template", s.Line), "sink %q: link_template applies to slack sinks only", s.Name)
+		p.errorf(r.line("link_template", s.Line),
+			"sink %q: link_template applies to slack sinks only", s.Name)
 	}
 }
 
 func (p *parser) stages(r rawSink, s *Sink) {
 	n := r.fields["stages"]
 	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		p.errorf(r.line("stages", s.Line), "sink %q: list the stages it receives, e.g. stages: [sql]", s.Name)
+		p.errorf(r.line("stages", s.Line), "sink %q: list the stages it receives, e.g. stages: [sql]",
+			s.Name)
 		return
 	}
 	for _, item := range n.Content {
 		st, ok := subscribe.ParseStage(item.Value)
 		if !ok || item.Kind != yaml.ScalarNode {
-			p.errorf(item.Line, "sink %q: unknown stage %q; use visitor, mql, sql or excluded", s.Name, item.Value)
+			p.errorf(item.Line, "sink %q: unknown stage %q; use visitor, mql, sql or excluded", s.Name,
+				item.Value)
 			continue
 		}
 		if s.Wants(st) {
@@ -211,13 +215,15 @@ func (p *parser) target(r rawSink, s *Sink, allowPrivate bool) {
 	secretEnv := r.str("secret_env")
 	switch {
 	case s.Type == TypeWebhook && secretEnv == "":
-		p.errorf(s.Line, "sink %q: webhooks are signed; set secret_env to the variable holding the secret", s.Name)
+		p.errorf(s.Line,
+			"sink %q: webhooks are signed; set secret_env to the variable holding the secret", s.Name)
 	case s.Type == TypeSlack && secretEnv != "":
 		p.errorf(r.line("secret_env", s.Line), "sink %q: slack sinks take no secret_env", s.Name)
 	case secretEnv != "":
 		v, ok := p.env(secretEnv)
 		if !ok || v == "" {
-			p.errorf(r.line("secret_env", s.Line), "sink %q: environment variable %s is not set", s.Name, secretEnv)
+			p.errorf(r.line("secret_env", s.Line), "sink %q: environment variable %s is not set", s.Name,
+				secretEnv)
 		}
 		s.Secret = []byte(v)
 	}
@@ -280,7 +286,8 @@ func (p *parser) tuning(r rawSink, s *Sink) {
 	if v := r.str("timeout"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 || d > maxTimeout {
-			p.errorf(r.line("timeout", s.Line), "sink %q: timeout %q: want a duration from 1ms to %v, e.g. 10s",
+			p.errorf(r.line("timeout", s.Line),
+				"sink %q: timeout %q: want a duration from 1ms to %v, e.g. 10s",
 				s.Name, v, maxTimeout)
 		} else {
 			s.Timeout = d
@@ -297,6 +304,7 @@ func (p *parser) tuning(r rawSink, s *Sink) {
 	}
 	s.LinkTemplate = r.str("link_template")
 	if s.LinkTemplate != "" && !strings.Contains(s.LinkTemplate, "{{lead_id}}") {
-		p.errorf(r.line("link_template", s.Line), "sink %q: link_template must contain {{lead_id}}", s.Name)
+		p.errorf(r.line("link_template", s.Line), "sink %q: link_template must contain {{lead_id}}",
+			s.Name)
 	}
 }
