@@ -111,6 +111,8 @@ type Request struct {
 	Accepted bool
 	// At is when the request arrived.
 	At time.Time
+	// Latency is from the transition's occurred_at to the arrival.
+	Latency time.Duration
 }
 
 // Receiver is a webhook endpoint that verifies every signature and
@@ -144,6 +146,9 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	var p subscribe.Payload
 	if err := json.Unmarshal(body, &p); err == nil {
 		req.LeadID = p.LeadID
+		if at, err := time.Parse(time.RFC3339Nano, p.OccurredAt); err == nil {
+			req.Latency = req.At.Sub(at)
+		}
 	}
 	select {
 	case <-time.After(rc.delay):
