@@ -151,3 +151,29 @@ func groupLag(ctx context.Context, adm *kadm.Client, group, topic string) (int64
 	})
 	return lag, nil
 }
+
+// describeGroup returns the group's state, members and their partitions,
+// for the report of a run that did not settle.
+func describeGroup(ctx context.Context, adm *kadm.Client, group string) string {
+	groups, err := adm.DescribeGroups(ctx, group)
+	if err != nil {
+		return fmt.Sprintf("describe group %s: %v", group, err)
+	}
+	g, ok := groups[group]
+	if !ok {
+		return "group " + group + " not found"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "group %s state %s", group, g.State)
+	for _, m := range g.Members {
+		assigned, _ := m.Assigned.AsConsumer()
+		var parts []int32
+		if assigned != nil {
+			for _, t := range assigned.Topics {
+				parts = append(parts, t.Partitions...)
+			}
+		}
+		fmt.Fprintf(&b, "; member %s partitions %v", m.MemberID, parts)
+	}
+	return b.String()
+}

@@ -14,9 +14,11 @@ import (
 )
 
 var (
-	fullFlag   = flag.Bool("faults.full", false, "run the full suite: thousands of leads per scenario")
-	seedFlag   = flag.Int64("faults.seed", 0, "workload seed; 0 picks one from the clock")
-	leadsFlag  = flag.Int("faults.leads", 0, "leads per scenario; 0 for the default of the mode")
+	fullFlag  = flag.Bool("faults.full", false, "run the full suite: thousands of leads per scenario")
+	seedFlag  = flag.Int64("faults.seed", 0, "workload seed; 0 picks one from the clock")
+	leadsFlag = flag.Int("faults.leads", 0, "leads per scenario; 0 for the default of the mode")
+	bugsFlag  = flag.Bool("faults.known-bugs", false, "also run the scenarios that fail "+
+		"because of a known bug")
 	keepFlag   = flag.Bool("faults.keep-logs", false, "print where the service logs are kept")
 	binDirFlag = flag.String("faults.bin", "", "directory holding tracker, scorer and notifier "+
 		"binaries; empty builds them once into a temporary directory")

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 type scenario struct {
 	name    string
 	scorers int
+	// bug names a known bug that makes the scenario fail; it is skipped
+	// unless -faults.known-bugs is given.
+	bug string
 	// inject runs while the driver sends; it returns once every fault it
 	// caused is healed.
 	inject func(f *faults) error
@@ -60,7 +64,7 @@ func seed() int64 {
 // trafficTime is how long the driver spreads the workload over.
 func trafficTime() time.Duration {
 	if *fullFlag {
-		return 40 * time.Second
+		return 25 * time.Second
 	}
 	return 8 * time.Second
 }
@@ -126,11 +130,21 @@ func runScenario(t *testing.T, sc scenario, seed int64) *Report {
 	fmt.Println(rep.String())
 	if qerr != nil {
 		t.Logf("not quiet: %v", qerr)
+		s.dumpStacks()
 	}
 	if !rep.OK() {
 		t.Errorf("%s\n%s\nreplay with -faults.seed=%d", rep, firstProblems(rep, 30), seed)
 	}
 	return rep
+}
+
+// dumpStacks has every running service print its goroutines into its
+// log (Go does so on SIGQUIT), to show where a stalled pipeline waits.
+func (s *stack) dumpStacks() {
+	for _, p := range append([]*proc{s.tracker, s.notifier}, s.scorers...) {
+		_ = p.signal(syscall.SIGQUIT, 0)
+	}
+	time.Sleep(200 * time.Millisecond)
 }
 
 func firstProblems(rep *Report, n int) string {
@@ -168,7 +182,9 @@ func (s *stack) quiesce(ctx context.Context, o *workload.Oracle) error {
 		last = state
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", last, ctx.Err())
+			bg := context.Background()
+			return fmt.Errorf("%s (%s; %s): %w", last, describeGroup(bg, adm, s.scoreGroup),
+				describeGroup(bg, adm, s.notifyGroup), ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -38,7 +38,7 @@ type stack struct {
 	rproxy *testenv.Proxy
 	recv   *Receiver
 
-	events, transitions, deadletter string
+	events, transitions, deadletter    string
 	scoreGroup, notifyGroup, keyPrefix string
 	rulesPath                          string
 
@@ -122,14 +122,11 @@ func (s *stack) ready(p *proc) error {
 const sessionTimeout = 8 * time.Second
 
 // shortSessions caps the session and rebalance timeouts that group
-// members ask for. franz-go asks for 45s and 60s, so a member killed with
-// SIGKILL would stall a rebalance for up to a minute; a deployment that wants
-// faster recovery sets a shorter session timeout, and the broker-side cap
-// plays that setting here.
-//
-// NOTE: the scorer has no flag for the session timeout (or a static group
-// instance id); until it has, recovery from a crashed scorer in production
-// takes up to franz-go's default of 45s.
+// members ask for. The clients ask for 30s to 60s, so a member killed
+// with SIGKILL would stall a rebalance for up to a minute. The scorer has
+// --session-timeout; the rebalance timeout and the notifier's timeouts
+// have no flag, so the broker-side cap plays the setting a deployment
+// would choose for faster recovery.
 func (s *stack) shortSessions() {
 	if s.kafka.Cluster == nil {
 		return
@@ -213,7 +210,9 @@ func (s *stack) trackerArgs() []string {
 
 func (s *stack) notifierArgs() []string {
 	return append(s.common(), "--sinks", filepath.Join(s.dir, "sinks.yaml"),
-		"--group", s.notifyGroup, "--redis-addrs", s.redis.Addrs[0])
+		"--group", s.notifyGroup, "--redis-addrs", s.redis.Addrs[0],
+		"--redis-key-prefix", s.keyPrefix+"-notifier", "--parked-topic", s.prefix+"parked",
+		"--retry-base", "200ms", "--retry-max", "2s")
 }
 
 // newScorer returns a scorer process, not started, connecting to Redis
@@ -222,7 +221,7 @@ func (s *stack) newScorer() *proc {
 	p := s.newProc("scorer", append([]string{"run"}, s.common()...))
 	p.args = append(p.args, "--rules", s.rulesPath, "--group", s.scoreGroup,
 		"--redis-addrs", s.rproxy.Addr, "--redis-key-prefix", s.keyPrefix,
-		"--drain-timeout", "10s")
+		"--drain-timeout", "10s", "--session-timeout", sessionTimeout.String())
 	return p
 }
 
