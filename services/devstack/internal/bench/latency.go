@@ -89,7 +89,7 @@ func (b *Bench) latencySuite(ctx context.Context) error {
 			// A saturated pipeline carries a backlog into every later step,
 			// so their figures would measure the backlog, not the rate.
 			b.report.Missing("latency", fmt.Sprintf("e2e p99 @%d/s", rate),
-				fmt.Sprintf("not run: the pipeline was saturated at %d/s", saturated))
+				fmt.Sprintf("not run: at %d/s the backlog did not drain", saturated))
 			continue
 		}
 		st, err := b.step(ctx, p, rate, pick(b.cfg.Quick, 3*time.Second, 6*time.Second))
@@ -100,7 +100,8 @@ func (b *Bench) latencySuite(ctx context.Context) error {
 		b.addLatency(st)
 		if st.sustained() {
 			best = max(best, rate)
-		} else {
+		}
+		if st.Received < st.Sent {
 			saturated = rate
 		}
 	}
@@ -114,6 +115,9 @@ func (b *Bench) addLatency(st LatencyStep) {
 	note := fmt.Sprintf("sent %d, arrived %d, refused %d, behind %d; up to the "+
 		"transitions topic p50 %.1f ms, p99 %.1f ms", st.Sent, st.Received, st.Refused,
 		st.Behind, st.KafkaP50, st.KafkaP99)
+	if st.Received < st.Sent {
+		note += "; events that never arrived count as the wait: lower bounds"
+	}
 	var target *Target
 	if st.Rate == 2000 {
 		target = &Target{AtMost: true, Bound: 50}
@@ -169,10 +173,11 @@ func (b *Bench) step(ctx context.Context, p *pipeline, rate int, d time.Duration
 	samples, refused, behind := b.pace(ctx, p, rate, d)
 	st.Sent, st.Refused, st.Behind = len(samples), refused, behind
 	lat := collect(ctx, p.rcv, samples, 10*time.Second)
-	st.Received = len(lat)
 	if len(lat) == 0 {
 		return st, fmt.Errorf("rate %d/s: none of %d events arrived", rate, len(samples))
 	}
+	st.Received = len(lat)
+	lat = withMissing(lat, samples, time.Now())
 	st.P50, st.P99, st.Max = quantile(lat, 0.50), quantile(lat, 0.99), lat[len(lat)-1]
 	kl := collect(ctx, p.watch, samples, time.Second)
 	st.KafkaP50, st.KafkaP99 = quantile(kl, 0.50), quantile(kl, 0.99)
@@ -301,6 +306,30 @@ func collect(ctx context.Context, rcv arrivals, samples []sample, wait time.Dura
 	}
 	sort.Float64s(lat)
 	return lat
+}
+
+// withMissing adds, for each sample that never arrived, the time from
+// the last send to gaveUp: a lower bound of its latency, so that the
+// quantiles of a saturated step are lower bounds rather than the
+// latencies of the lucky survivors.
+func withMissing(lat []float64, samples []sample, gaveUp time.Time) []float64 {
+	missing := len(samples) - len(lat)
+	if missing <= 0 {
+		return lat
+	}
+	var last time.Time
+	for _, s := range samples {
+		if s.sent.After(last) {
+			last = s.sent
+		}
+	}
+	bound := float64(gaveUp.Sub(last).Microseconds()) / 1000
+	out := append(append([]float64(nil), lat...), make([]float64, missing)...)
+	for i := len(lat); i < len(out); i++ {
+		out[i] = bound
+	}
+	sort.Float64s(out)
+	return out
 }
 
 // quantile returns the q-quantile of sorted values (nearest rank).

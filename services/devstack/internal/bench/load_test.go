@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -50,5 +51,28 @@ func TestIssuePacesRate(t *testing.T) {
 	// 2000/s for 0.3s is 600 events; ticks are coarse, so allow 15%.
 	if behind != 0 || sent < 510 || sent > 690 {
 		t.Errorf("issued %d events, %d behind; want about 600 and none behind", sent, behind)
+	}
+}
+
+func TestWithMissing(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	samples := []sample{{id: "a", sent: t0}, {id: "b", sent: t0.Add(time.Second)},
+		{id: "c", sent: t0.Add(2 * time.Second)}}
+	tests := []struct {
+		name string
+		lat  []float64
+		want []float64
+	}{
+		{"all arrived", []float64{1, 2, 3}, []float64{1, 2, 3}},
+		{"one missing counts from the last send", []float64{5, 1},
+			[]float64{1, 5, 3000}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withMissing(tt.lat, samples, t0.Add(5*time.Second))
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("withMissing = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

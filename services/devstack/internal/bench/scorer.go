@@ -87,7 +87,7 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) 
 		Note: fmt.Sprintf("%d events of the lead mix from the events topic to committed "+
 			"offsets, %d partitions", total, eventPartitions)})
 	for _, p := range procs {
-		b.addRSS("scorer", "full load", p.child)
+		b.addRSS("scorer", fmt.Sprintf("%d proc run", n), p.child)
 	}
 	return nil
 }
