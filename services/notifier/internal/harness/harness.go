@@ -56,7 +56,7 @@ func (e *Env) Args(sinksPath, httpAddr string) []string {
 		"--sinks", sinksPath, "--http-addr", httpAddr, "--group", e.Group,
 		"--kafka-brokers", strings.Join(e.Kafka.Brokers, ","), "--redis-addrs", e.Redis.Addrs[0],
 		"--redis-key-prefix", e.KeyPrefix, "--transitions-topic", e.Transitions,
-		"--parked-topic", e.Parked, "--create-topics=false", "--log-level", "warn",
+		"--parked-topic", e.Parked, "--log-level", "warn",
 		"--retry-base", "50ms", "--retry-max", "200ms",
 	}
 }
