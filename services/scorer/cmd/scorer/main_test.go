@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,6 +20,8 @@ import (
 	"github.com/leadstream/leadstream/pkg/testenv"
 	"github.com/leadstream/leadstream/services/scorer/internal/harness"
 )
+
+var logLevel = flag.String("scorer.log-level", "warn", "log level of the scorer processes")
 
 // scorerBin is the scorer binary built once for every test here.
 var scorerBin string
@@ -75,7 +78,12 @@ func startScorer(t *testing.T, args ...string) *proc {
 		_ = logf.Close()
 		close(p.done)
 	}()
-	t.Cleanup(func() { p.kill(t) })
+	t.Cleanup(func() {
+		p.kill(t)
+		if t.Failed() {
+			t.Logf("scorer %v:\n%s", args, tail(p.output(), 4000))
+		}
+	})
 	return p
 }
 
@@ -90,7 +98,7 @@ func runScorer(t *testing.T, e *harness.Env, group string, extra ...string) *pro
 		"--deadletter-topic", e.Topics.DeadLetterTopic,
 		"--redis-addrs", strings.Join(e.Redis.Addrs, ","),
 		"--redis-key-prefix", e.KeyPrefix, "--group", group, "--http-addr", addr,
-		"--log-level", "warn"}
+		"--log-level", *logLevel}
 	if e.Redis.Cluster {
 		args = append(args, "--redis-cluster")
 	}
@@ -153,6 +161,14 @@ func (p *proc) metric(name string) float64 {
 // applied is how many events the process counted as new so far.
 func (p *proc) applied() float64 {
 	return p.metric(`leadstream_scorer_events_total{outcome="applied"}`)
+}
+
+// tail returns the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
 
 // waitFor polls cond for up to timeout.

@@ -30,6 +30,7 @@ type RunConfig struct {
 	MaxPoll      int
 	DrainTimeout time.Duration
 	Session      time.Duration
+	Rebalance    time.Duration
 	DedupeWindow time.Duration
 	DedupeMax    int
 }
@@ -49,6 +50,8 @@ func (c *RunConfig) Register(fs *config.FlagSet) {
 		"how long a stopping worker keeps finishing its batch")
 	fs.Duration(&c.Session, "session-timeout", 45*time.Second,
 		"how long the group waits for a silent worker before moving its partitions")
+	fs.Duration(&c.Rebalance, "rebalance-timeout", time.Minute,
+		"how long a rebalance waits for every worker to rejoin; a batch should take less")
 	fs.Duration(&c.DedupeWindow, "dedupe-window", leadstore.DefaultDedupeWindow,
 		"how long, in event time, a lead remembers event ids")
 	fs.Int(&c.DedupeMax, "dedupe-max", leadstore.DefaultDedupeMax,
@@ -78,6 +81,9 @@ func (c *RunConfig) Validate() error {
 	case c.Session < time.Second:
 		return &config.FieldError{Field: "session-timeout", Value: c.Session.String(),
 			Fix: "use at least 1s; the brokers' group.min.session.timeout.ms also applies"}
+	case c.Rebalance < time.Second:
+		return &config.FieldError{Field: "rebalance-timeout", Value: c.Rebalance.String(),
+			Fix: "use at least 1s, more than a batch takes"}
 	case c.DedupeWindow <= 0 || c.DedupeMax < 1:
 		return &config.FieldError{Field: "dedupe-window", Value: c.DedupeWindow.String(),
 			Fix: "use a positive window such as 168h and a positive --dedupe-max"}
@@ -105,7 +111,8 @@ func Run(ctx context.Context, c RunConfig, log *zap.Logger) error {
 		return err
 	}
 	w, err := worker.New(worker.Config{Kafka: c.Kafka, Group: c.Group, MaxPoll: c.MaxPoll,
-		DrainTimeout: c.DrainTimeout, SessionTimeout: c.Session}, holder.Current, store, log, m)
+		DrainTimeout: c.DrainTimeout, SessionTimeout: c.Session, RebalanceTimeout: c.Rebalance},
+		holder.Current, store, log, m)
 	if err != nil {
 		return err
 	}

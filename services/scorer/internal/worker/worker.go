@@ -49,6 +49,11 @@ type Config struct {
 	// (one that crashed) before giving its partitions to others; 0 keeps
 	// the client's default of 45s.
 	SessionTimeout time.Duration
+	// RebalanceTimeout is how long a rebalance waits for every member to
+	// rejoin; a member that died between joining and syncing holds the
+	// group that long. A batch in hand delays a rebalance, so it must
+	// finish sooner. 0 keeps the client's default of 60s.
+	RebalanceTimeout time.Duration
 	// ClientOpts are extra franz-go options, e.g. for tests.
 	ClientOpts []kgo.Opt
 }
@@ -101,6 +106,9 @@ func New(cfg Config, current func() *rules.Rules, store *leadstore.Store, log *z
 		// Heartbeats must come well within the session timeout.
 		opts = append(opts, kgo.SessionTimeout(cfg.SessionTimeout),
 			kgo.HeartbeatInterval(cfg.SessionTimeout/3))
+	}
+	if cfg.RebalanceTimeout > 0 {
+		opts = append(opts, kgo.RebalanceTimeout(cfg.RebalanceTimeout))
 	}
 	w.cl, err = kgo.NewClient(append(opts, cfg.ClientOpts...)...)
 	if err != nil {
