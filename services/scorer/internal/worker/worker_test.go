@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
@@ -104,12 +105,20 @@ type running struct {
 	cancel context.CancelFunc
 	done   chan error
 	m      *Metrics
+	store  *leadstore.Store
 }
 
 // start runs a worker of group until the test ends or stop is called.
 func (e *env) start(t *testing.T, group string, crash func() bool) *running {
 	t.Helper()
-	rdb := e.rdb.Client(t)
+	return e.startOn(t, group, e.rdb.Client(t), crash)
+}
+
+// startOn is start with the worker's Redis client given, e.g. one that
+// goes through a proxy.
+func (e *env) startOn(t *testing.T, group string, rdb redis.UniversalClient,
+	crash func() bool) *running {
+	t.Helper()
 	store, err := leadstore.New(rdb, e.prefix+"ls")
 	if err != nil {
 		t.Fatalf("new store: %v", err)
@@ -124,7 +133,7 @@ func (e *env) start(t *testing.T, group string, crash func() bool) *running {
 	}
 	w.crash = crash
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1), m: m}
+	r := &running{cancel: cancel, done: make(chan error, 1), m: m, store: store}
 	go func() { r.done <- w.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r
