@@ -55,7 +55,7 @@ func run(m *testing.M) (int, error) {
 	}
 	code := m.Run()
 	if code == 0 {
-		if err := goleak.Find(goleak.IgnoreAnyFunction("github.com/Shopify/toxiproxy/v2.(*ApiServer).Listen")); err != nil {
+		if err := goleak.Find(); err != nil {
 			return 1, fmt.Errorf("leaked goroutines: %w", err)
 		}
 	}
@@ -84,7 +84,8 @@ func build(dir string) error {
 			return fmt.Errorf("build %s: %w\n%s", s, err, out)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "faults: built %v in %s\n", services, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "faults: built %v in %s\n", services,
+		time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
