@@ -55,12 +55,21 @@ func (d *Dispatcher) consume(ctx context.Context) error {
 			// and is read again, and delivery records prevent repeats.
 			return nil
 		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err = r.CommitMessages(cctx, msg)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("commit offset %d of partition %d: %w", msg.Offset, msg.Partition, err)
-		}
+		d.commit(ctx, r, msg)
+	}
+}
+
+// commit records msg as done. A failed commit is not fatal: the next
+// commit on the partition covers this offset too, and if none comes
+// before a restart or rebalance, the records read again find their
+// deliveries recorded in Redis and are not sent twice.
+func (d *Dispatcher) commit(ctx context.Context, r *kafka.Reader, msg kafka.Message) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.CommitMessages(cctx, msg); err != nil {
+		d.log.Warn("offset commit failed, a later commit will cover it",
+			zap.String("topic", msg.Topic), zap.Int("partition", msg.Partition),
+			zap.Int64("offset", msg.Offset), zap.Error(err))
 	}
 }
 

@@ -109,15 +109,22 @@ func New(cfg Config) *Dispatcher {
 // reading, lets attempts in flight finish and records their outcome,
 // commits what is done, and returns nil.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	// The retry loops stop with the consume loop, not only with ctx:
+	// otherwise a consume failure would wait forever for loops that wait
+	// for a cancellation only its return can bring.
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	defer stopLoops()
+
 	var wg sync.WaitGroup
 	for _, r := range d.routes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.retryLoop(ctx, r)
+			d.retryLoop(loopCtx, r)
 		}()
 	}
 	err := d.consume(ctx)
+	stopLoops()
 	wg.Wait()
 	return err
 }

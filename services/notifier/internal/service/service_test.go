@@ -55,7 +55,8 @@ func run(t *testing.T, args ...string) {
 func TestSlowSinkDoesNotDelayTheOther(t *testing.T) {
 	const (
 		inline = 200 * time.Millisecond
-		slow   = time.Second // beyond inline, within the sink's timeout
+		slow   = 2 * time.Second // beyond inline, within the sink's timeout
+		bound  = 1500 * time.Millisecond
 		n      = 12
 	)
 	t.Setenv(secretEnv, "s3cret")
@@ -89,11 +90,11 @@ sinks:
 	harness.WaitFor(t, 15*time.Second, "every transition at the fast sink", func() bool {
 		return len(fast.Accepted()) == n+1
 	})
-	// Were each partition to wait for the slow sink, a record behind two
-	// others would reach the fast sink after 2s or more.
+	// Were each partition to wait for the slow sink, a record behind
+	// another would reach the fast sink after 2s or more.
 	for _, r := range fast.Requests() {
-		if measured[r.Key] && r.Latency > 3*inline {
-			t.Errorf("fast sink got %s after %v, want under %v", r.Key, r.Latency, 3*inline)
+		if measured[r.Key] && r.Latency > bound {
+			t.Errorf("fast sink got %s after %v, want under %v", r.Key, r.Latency, bound)
 		}
 	}
 	harness.WaitFor(t, 20*time.Second, "every transition at the slow sink", func() bool {
