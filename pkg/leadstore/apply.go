@@ -2,6 +2,8 @@ package leadstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strconv"
@@ -53,7 +55,7 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 	if ev.GetLeadId() != "" {
 		ident = "1"
 	}
-	args := []any{ev.GetId(), at, s.window.Milliseconds(), s.dedupeMax, ident}
+	args := []any{seenID(ev.GetId()), at, s.window.Milliseconds(), s.dedupeMax, ident}
 
 	var incr []any
 	var scores []any
@@ -92,6 +94,19 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 		args = append(args, sig, day-ss.KeepDays, hour-ss.KeepHours)
 	}
 	return args
+}
+
+// seenID is what the seen set remembers of an event id: 72 bits of its
+// SHA-256 in 12 characters. Ids are often UUIDs of 36 characters, and the
+// seen set is most of what a lead costs in Redis; two ids of one lead
+// sharing a digest are about as likely as a 1-in-10^14 draw even with
+// 10,000 ids remembered.
+func seenID(id string) string {
+	if id == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
