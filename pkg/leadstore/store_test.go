@@ -3,6 +3,7 @@ package leadstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"testing"
@@ -76,6 +77,7 @@ func TestStore(t *testing.T) {
 		{"dedupe window bounded", testDedupeBounded},
 		{"link and merge once", testLinkMerge},
 		{"advance conflict", testAdvanceConflict},
+		{"ack several leads at once", testAckAll},
 	}
 	for _, d := range deps {
 		rdb := d.redis.Client(t)
@@ -315,5 +317,30 @@ func testAdvanceConflict(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	}
 	if _, pending, _ := s.Read(ctx, lead); len(pending) != 0 {
 		t.Fatalf("pending after ack: %v", pending)
+	}
+}
+
+func testAckAll(t *testing.T, s *leadstore.Store, _ *rules.Rules) {
+	ctx := context.Background()
+	acks := map[leadstore.Entity][]string{}
+	for i := range 12 {
+		e := leadstore.Lead(fmt.Sprintf("ack-%d", i))
+		if i%3 == 0 {
+			e = leadstore.Anon(fmt.Sprintf("ack-anon-%d", i))
+		}
+		recs := []leadstore.Pending{{ID: "a", Record: []byte("1")}, {ID: "b", Record: []byte("2")}}
+		if err := s.Advance(ctx, e, 0, rules.MQL, 1, recs); err != nil {
+			t.Fatalf("advance %s: %v", e.LeadID(), err)
+		}
+		acks[e] = []string{"a"}
+	}
+	if err := s.AckAll(ctx, acks); err != nil {
+		t.Fatalf("ack all: %v", err)
+	}
+	for e := range acks {
+		_, pending, err := s.Read(ctx, e)
+		if err != nil || len(pending) != 1 || pending[0].ID != "b" {
+			t.Fatalf("%s pending after ack: %v %v; want only b", e.LeadID(), pending, err)
+		}
 	}
 }

@@ -39,17 +39,25 @@ type env struct {
 	rules  *rules.Rules
 	wl     *workload.Workload
 	oracle *workload.Oracle
+	// maxPoll bounds the workers' batches.
+	maxPoll int
 }
 
-func newEnv(t *testing.T, seed int64) *env {
+func newEnv(t testing.TB, seed int64) *env {
 	t.Helper()
 	return newEnvOn(t, seed, testenv.StartRedis(t))
 }
 
 // newEnvOn is newEnv on a given Redis deployment, e.g. a cluster.
-func newEnvOn(t *testing.T, seed int64, rdb *testenv.Redis) *env {
+func newEnvOn(t testing.TB, seed int64, rdb *testenv.Redis) *env {
 	t.Helper()
-	e := &env{kafka: testenv.StartKafka(t), rdb: rdb, prefix: testenv.Prefix(t)}
+	return newEnvSized(t, seed, rdb, 0)
+}
+
+// newEnvSized is newEnvOn with a workload of leads leads; 0 keeps 60.
+func newEnvSized(t testing.TB, seed int64, rdb *testenv.Redis, leads int) *env {
+	t.Helper()
+	e := &env{kafka: testenv.StartKafka(t), rdb: rdb, prefix: testenv.Prefix(t), maxPoll: 25}
 	e.cfg = config.Kafka{Brokers: e.kafka.Brokers, EventsTopic: e.prefix + "events",
 		TransitionsTopic: e.prefix + "transitions", DeadLetterTopic: e.prefix + "dlq"}
 	e.kafka.CreateTopic(t, e.cfg.EventsTopic, 8)
@@ -62,6 +70,9 @@ func newEnvOn(t *testing.T, seed int64, rdb *testenv.Redis) *env {
 	}
 	wc := workload.DefaultConfig(seed)
 	wc.Leads, wc.Visitors, wc.Poison, wc.Prefix = 60, 8, 4, e.prefix
+	if leads > 0 {
+		wc.Leads, wc.Visitors = leads, leads/10
+	}
 	e.rules = r
 	if e.wl, err = workload.Generate(wc); err != nil {
 		t.Fatalf("generate: %v", err)
@@ -74,7 +85,7 @@ func newEnvOn(t *testing.T, seed int64, rdb *testenv.Redis) *env {
 
 // produce writes the workload's events, keyed as the tracker keys them,
 // and its poison records to the events topic.
-func (e *env) produce(t *testing.T) {
+func (e *env) produce(t testing.TB) {
 	t.Helper()
 	cl := e.kafka.Client(t, kgo.DefaultProduceTopic(e.cfg.EventsTopic))
 	var recs []*kgo.Record
@@ -109,14 +120,14 @@ type running struct {
 }
 
 // start runs a worker of group until the test ends or stop is called.
-func (e *env) start(t *testing.T, group string, crash func() bool) *running {
+func (e *env) start(t testing.TB, group string, crash func() bool) *running {
 	t.Helper()
 	return e.startOn(t, group, e.rdb.Client(t), crash)
 }
 
 // startOn is start with the worker's Redis client given, e.g. one that
 // goes through a proxy.
-func (e *env) startOn(t *testing.T, group string, rdb redis.UniversalClient,
+func (e *env) startOn(t testing.TB, group string, rdb redis.UniversalClient,
 	crash func() bool) *running {
 	t.Helper()
 	store, err := leadstore.New(rdb, e.prefix+"ls")
@@ -124,7 +135,7 @@ func (e *env) startOn(t *testing.T, group string, rdb redis.UniversalClient,
 		t.Fatalf("new store: %v", err)
 	}
 	m := NewMetrics(prometheus.NewRegistry())
-	w, err := New(Config{Kafka: e.cfg, Group: group, MaxPoll: 25, DrainTimeout: 10 * time.Second,
+	w, err := New(Config{Kafka: e.cfg, Group: group, MaxPoll: e.maxPoll, DrainTimeout: 10 * time.Second,
 		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond)}},
 		func() *rules.Rules { return e.rules }, store,
 		zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), m)
@@ -141,7 +152,7 @@ func (e *env) startOn(t *testing.T, group string, rdb redis.UniversalClient,
 
 // stop cancels the worker and waits for it; a crashed worker has already
 // returned.
-func (r *running) stop(t *testing.T) error {
+func (r *running) stop(t testing.TB) error {
 	t.Helper()
 	r.cancel()
 	select {
@@ -157,7 +168,7 @@ func (r *running) stop(t *testing.T) error {
 }
 
 // waitCommitted waits until group has committed every event.
-func (e *env) waitCommitted(t *testing.T, group string, timeout time.Duration) {
+func (e *env) waitCommitted(t testing.TB, group string, timeout time.Duration) {
 	t.Helper()
 	adm := kadm.NewClient(e.kafka.Client(t))
 	deadline := time.Now().Add(timeout)
@@ -358,7 +369,7 @@ func counterValue(c prometheus.Counter) float64 {
 }
 
 // waitFor polls cond for up to 30s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
