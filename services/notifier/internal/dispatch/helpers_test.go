@@ -34,7 +34,7 @@ type env struct {
 	parked string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	p := testenv.Prefix(t)
 	e := &env{kafka: testenv.StartKafka(t), redis: testenv.StartRedis(t), prefix: p,
@@ -60,7 +60,7 @@ type receiver struct {
 	srv    *httptest.Server
 }
 
-func newReceiver(t *testing.T, status func(n int, r *http.Request, w http.ResponseWriter) int) *receiver {
+func newReceiver(t testing.TB, status func(n int, r *http.Request, w http.ResponseWriter) int) *receiver {
 	t.Helper()
 	rc := &receiver{status: status}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
@@ -107,7 +107,7 @@ func webhookRoute(name string, rc *receiver, maxAttempts int) dispatch.Route {
 
 // start runs a dispatcher in group until the returned stop is called or
 // the test ends.
-func (e *env) start(t *testing.T, group string, routes ...dispatch.Route) (stop func()) {
+func (e *env) start(t testing.TB, group string, routes ...dispatch.Route) (stop func()) {
 	t.Helper()
 	parker := dispatch.NewKafkaParker(e.kafka.Brokers, e.parked, nil)
 	d := dispatch.New(dispatch.Config{
@@ -162,7 +162,7 @@ func (e *env) produce(t *testing.T, n int) []string {
 	return ids
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
