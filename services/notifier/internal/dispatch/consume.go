@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -28,48 +29,146 @@ func decode(b []byte) (*leadstreamv1.Transition, error) {
 }
 
 // consume reads the transitions topic in the consumer group until ctx
-// ends.
+// ends or a fetch fails. It keeps reading while up to MaxInFlight
+// records are being delivered, hands records of different leads to the
+// sinks in parallel and those of one lead in order, and commits each
+// partition in batches up to its watermark (see watermarks). On the way
+// out it lets the records in flight finish and commits what is done.
 func (d *Dispatcher) consume(ctx context.Context) error {
-	r := kafka.NewReader(kafka.ReaderConfig{
+	r := d.newReader()
+	defer func() { _ = r.Close() }()
+	d.log.Info("notifier consuming", zap.String("topic", d.cfg.Topic),
+		zap.String("group", d.cfg.Group), zap.Int("max_in_flight", d.cfg.MaxInFlight))
+
+	c := &consumer{d: d, r: r, marks: newWatermarks(), lanes: newLanes(),
+		window: make(chan struct{}, d.cfg.MaxInFlight), kick: make(chan struct{}, 1)}
+	commitCtx, stopCommits := context.WithCancel(context.WithoutCancel(ctx))
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		c.commitLoop(commitCtx)
+	}()
+
+	err := c.fetchLoop(ctx)
+	c.lanes.wait()
+	stopCommits()
+	<-committed
+	c.commit(context.WithoutCancel(ctx))
+	return err
+}
+
+func (d *Dispatcher) newReader() *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
 		Brokers: d.cfg.Brokers, Topic: d.cfg.Topic, GroupID: d.cfg.Group, Dialer: d.cfg.Dialer,
 		StartOffset: kafka.FirstOffset, MaxWait: 500 * time.Millisecond,
+		QueueCapacity:     d.cfg.MaxInFlight,
 		HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second,
 		RebalanceTimeout: 10 * time.Second, JoinGroupBackoff: time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(format string, args ...any) {
 			d.log.Warn("kafka reader error", zap.String("detail", fmt.Sprintf(format, args...)))
 		}),
 	})
-	defer func() { _ = r.Close() }()
-	d.log.Info("notifier consuming", zap.String("topic", d.cfg.Topic),
-		zap.String("group", d.cfg.Group))
+}
+
+// consumer is one run of the consume loop.
+type consumer struct {
+	d     *Dispatcher
+	r     *kafka.Reader
+	marks *watermarks
+	lanes *lanes
+	// window holds one token per record read and not yet finished.
+	window chan struct{}
+	// kick asks the commit loop for a commit before its next tick.
+	kick chan struct{}
+	// sinceCommit counts records finished since the last kick or tick.
+	sinceCommit atomic.Int64
+}
+
+// fetchLoop reads records while the window has room and hands each to
+// its lead's lane, until ctx ends (nil) or a fetch fails.
+func (c *consumer) fetchLoop(ctx context.Context) error {
 	for {
-		msg, err := r.FetchMessage(ctx)
+		select {
+		case c.window <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		msg, err := c.r.FetchMessage(ctx)
 		if ctx.Err() != nil {
+			<-c.window
 			return nil
 		}
 		if err != nil {
+			<-c.window
 			return fmt.Errorf("fetch transition: %w", err)
 		}
-		if err := d.processUntilDurable(ctx, msg); err != nil {
-			// Stopping with the record unfinished: it stays uncommitted
-			// and is read again, and delivery records prevent repeats.
-			return nil
-		}
-		d.commit(ctx, r, msg)
+		c.d.cfg.Metrics.inFlight.Inc()
+		t := c.marks.read(msg)
+		c.lanes.run(string(msg.Key), func() { c.handle(ctx, msg, t) })
 	}
 }
 
-// commit records msg as done. A failed commit is not fatal: the next
-// commit on the partition covers this offset too, and if none comes
-// before a restart or rebalance, the records read again find their
-// deliveries recorded in Redis and are not sent twice.
-func (d *Dispatcher) commit(ctx context.Context, r *kafka.Reader, msg kafka.Message) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+// handle makes msg's outcome durable and marks it finished. Once ctx
+// has ended, a record not yet started is left unfinished: it stays
+// uncommitted and is read again, and delivery records prevent repeats.
+func (c *consumer) handle(ctx context.Context, msg kafka.Message, t ticket) {
+	defer func() {
+		<-c.window
+		c.d.cfg.Metrics.inFlight.Dec()
+	}()
+	if ctx.Err() != nil || c.d.processUntilDurable(ctx, msg) != nil {
+		return
+	}
+	c.marks.finish(t)
+	if c.sinceCommit.Add(1) >= int64(c.d.cfg.CommitEvery) {
+		c.sinceCommit.Store(0)
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// commitLoop commits every CommitInterval, or sooner when CommitEvery
+// records finished, until ctx ends.
+func (c *consumer) commitLoop(ctx context.Context) {
+	tick := time.NewTicker(c.d.cfg.CommitInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-c.kick:
+		}
+		c.sinceCommit.Store(0)
+		c.commit(ctx)
+	}
+}
+
+// commit commits every partition whose watermark moved. A failed commit
+// is not fatal: the watermark stays due and the next commit covers it,
+// and if none comes before a restart or rebalance, the records read
+// again find their deliveries recorded in Redis and are not sent twice.
+func (c *consumer) commit(ctx context.Context) {
+	msgs := c.marks.due()
+	if len(msgs) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := r.CommitMessages(cctx, msg); err != nil {
-		d.log.Warn("offset commit failed, a later commit will cover it",
-			zap.String("topic", msg.Topic), zap.Int("partition", msg.Partition),
-			zap.Int64("offset", msg.Offset), zap.Error(err))
+	if err := c.r.CommitMessages(cctx, msgs...); err != nil {
+		if ctx.Err() == nil {
+			c.d.log.Warn("offset commit failed, a later commit will cover it",
+				zap.String("topic", c.d.cfg.Topic), zap.Int("partitions", len(msgs)),
+				zap.Error(err))
+		}
+		return
+	}
+	c.marks.committed(msgs)
+	for _, m := range msgs {
+		c.d.log.Debug("offsets committed", zap.String("topic", m.Topic),
+			zap.Int("partition", m.Partition), zap.Int64("offset", m.Offset+1))
 	}
 }
 

@@ -1,9 +1,15 @@
 // Package dispatch routes transitions from Kafka to the sinks that want
 // them. Each transition gets one inline attempt per sink, bounded by a
 // short timeout; a failure goes to the Redis delay queue, from which a
-// retry loop per sink, with bounded concurrency, takes it again. The
-// Kafka offset is committed once every sink has delivered, queued or
-// parked the transition, so a failing sink never holds back a partition.
+// retry loop per sink, with bounded concurrency, takes it again.
+//
+// Transitions of different leads are delivered in parallel, up to a
+// bounded window, and those of one lead in the order read. A partition's
+// offset is committed, in batches, only up to its watermark: below it
+// every transition has been delivered, queued or parked by every sink,
+// so a slow delivery holds back the commit but neither the reading nor
+// the delivery of later transitions, and a failing sink never holds back
+// a partition.
 package dispatch
 
 import (
@@ -23,6 +29,10 @@ import (
 	"github.com/leadstream/leadstream/services/notifier/internal/sink"
 	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
 )
+
+// DefaultMaxInFlight is how many records are delivered at once unless
+// configured otherwise.
+const DefaultMaxInFlight = 256
 
 // Route is one sink: its settings and its sender.
 type Route struct {
@@ -55,6 +65,13 @@ type Config struct {
 	PollInterval time.Duration
 	// Concurrency bounds the retries in flight per sink.
 	Concurrency int
+	// MaxInFlight bounds the records read and not yet finished; reading
+	// pauses while that many are.
+	MaxInFlight int
+	// CommitInterval is how often finished offsets are committed;
+	// CommitEvery finished records bring the next commit forward.
+	CommitInterval time.Duration
+	CommitEvery    int
 }
 
 func (c Config) withDefaults() Config {
@@ -68,9 +85,15 @@ func (c Config) withDefaults() Config {
 	def(&c.RetryMax, 10*time.Minute)
 	def(&c.RetryAfterMax, time.Hour)
 	def(&c.PollInterval, 250*time.Millisecond)
-	if c.Concurrency <= 0 {
-		c.Concurrency = 4
+	def(&c.CommitInterval, 100*time.Millisecond)
+	defInt := func(n *int, v int) {
+		if *n <= 0 {
+			*n = v
+		}
 	}
+	defInt(&c.Concurrency, 4)
+	defInt(&c.MaxInFlight, DefaultMaxInFlight)
+	defInt(&c.CommitEvery, 1000)
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}

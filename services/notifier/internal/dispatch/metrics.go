@@ -18,6 +18,7 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 	parked     *prometheus.CounterVec
 	backlog    *prometheus.GaugeVec
+	inFlight   prometheus.Gauge
 }
 
 // NewMetrics registers the series on reg.
@@ -44,7 +45,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leadstream_notifier_retry_backlog_deliveries",
 			Help: "Deliveries waiting in the retry queue per sink.",
 		}, []string{"sink"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leadstream_notifier_in_flight_transitions",
+			Help: "Transitions read from Kafka and not yet delivered, queued or parked.",
+		}),
 	}
-	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.parked, m.backlog)
+	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.parked, m.backlog, m.inFlight)
 	return m
 }

@@ -54,14 +54,18 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("http status %d", e.Code)
 }
 
-// NewHTTPClient returns the client senders share: it follows no
-// redirects (a redirect could lead to an internal address) and, unless
-// allowPrivate, refuses to connect to non-public addresses whatever DNS
-// answers.
+// NewHTTPClient returns the client senders share: it keeps enough idle
+// connections for parallel deliveries, follows no redirects (a redirect
+// could lead to an internal address) and, unless allowPrivate, refuses
+// to connect to non-public addresses whatever DNS answers.
 func NewHTTPClient(allowPrivate bool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = netguard.Dialer(allowPrivate).DialContext
 	tr.Proxy = nil
+	// Deliveries run in parallel, often to one receiver; the default of
+	// two idle connections per host would close and reopen the rest.
+	tr.MaxIdleConns = 512
+	tr.MaxIdleConnsPerHost = 256
 	return &http.Client{
 		Transport: tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
