@@ -13,11 +13,15 @@ import (
 )
 
 // Result is what Apply found: whether the event was a duplicate, and the
-// entity's state and pending transitions after it.
+// entity's state and pending transitions after it; or, for a visitor
+// linked to a lead meanwhile, only LinkedTo.
 type Result struct {
 	Duplicate bool
 	State     *rules.State
 	Pending   []Pending
+	// LinkedTo is the lead the visitor is linked to; when set, nothing
+	// was counted and the event belongs to that lead.
+	LinkedTo string
 }
 
 // Apply counts ev for entity e in one script, exactly as r.Apply followed
@@ -29,13 +33,18 @@ type Result struct {
 // the redelivery.
 func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Result, error) {
-	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "pending")}
+	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "pending"),
+		s.key(e, "link")}
 	v, err := s.run(ctx, "apply", applyScript, keys, applyArgs(s, r, ev)...)
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s to %s: %w", ev.GetId(), e.LeadID(), err)
 	}
-	parts, ok := v.([]any)
-	if !ok || len(parts) != 3 {
+	parts, _ := v.([]any)
+	if lead, ok := linkedReply(parts); ok {
+		s.remember(e.RawID(), lead)
+		return &Result{LinkedTo: lead}, nil
+	}
+	if len(parts) != 3 {
 		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), ErrBadReply)
 	}
 	dup, _ := parts[0].(int64)
@@ -44,6 +53,16 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), err)
 	}
 	return &Result{Duplicate: dup == 1, State: st, Pending: pending}, nil
+}
+
+// linkedReply reads the {2, lead id} answer of the apply script.
+func linkedReply(parts []any) (string, bool) {
+	if len(parts) != 2 {
+		return "", false
+	}
+	code, _ := parts[0].(int64)
+	lead, _ := parts[1].(string)
+	return lead, code == 2 && lead != ""
 }
 
 // applyArgs encodes the changes ev makes under r for the apply script.

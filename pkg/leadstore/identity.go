@@ -41,6 +41,15 @@ func (s *Store) Resolve(ctx context.Context, anonID string) (string, bool, error
 	return lead, true, nil
 }
 
+// Cached returns the lead anonID is linked to if this process has seen
+// the link; it never asks Redis.
+func (s *Store) Cached(anonID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lead, ok := s.aliases[anonID]
+	return lead, ok
+}
+
 // remember caches a link; the cache is emptied when full, which costs
 // only extra lookups.
 func (s *Store) remember(anonID, leadID string) {
@@ -89,8 +98,28 @@ func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("merge %s into %s: %w", v.AnonID, v.LeadID, err)
 	}
+	s.rememberMerged(v.AnonID, v.LeadID)
 	n, _ := res.(int64)
 	return n == 1, nil
+}
+
+// Merged returns the lead anonID is known, in this process, to be linked
+// to and merged into; a caller may then skip Link and Merge.
+func (s *Store) Merged(anonID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lead, ok := s.merged[anonID]
+	return lead, ok
+}
+
+// rememberMerged caches a finished merge, emptying the cache when full.
+func (s *Store) rememberMerged(anonID, leadID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.merged) >= aliasCacheMax {
+		s.merged = map[string]string{}
+	}
+	s.merged[anonID] = leadID
 }
 
 // View is everything the store holds about one lead, for operators.

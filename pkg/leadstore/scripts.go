@@ -41,18 +41,24 @@ end
 
 // applyScript deduplicates one event and, when it is new, counts it.
 //
-// KEYS: state, seen, pending.
+// KEYS: state, seen, pending, link. The link key matters for visitors
+// only: once the visitor is linked to a lead, nothing more counts for it,
+// and the script answers with the lead instead. Checking in the same
+// script closes the gap between looking the link up and counting.
 // ARGV: event id, event time, dedupe window ms, dedupe max entries,
 // identified (0|1), then n and n hash fields to increment, then n and n
 // score triples (name, half-life ms, points), then n and n trait pairs,
 // then the current day and hour and n prune triples (signal, last day
 // to drop, last hour to drop).
 //
-// Returns {duplicate (0|1), state as a flat list, pending as a flat list}.
+// Returns {duplicate (0|1), state as a flat list, pending as a flat list},
+// or {2, lead id} when the visitor is linked.
 var applyScript = redis.NewScript(luaHelpers + `
 local function result(dup)
   return {dup, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[3])}
 end
+local linked = redis.call('GET', KEYS[4])
+if linked then return {2, linked} end
 local id, at = ARGV[1], tonumber(ARGV[2])
 if id ~= '' and redis.call('ZSCORE', KEYS[2], id) then
   return result(1)

@@ -46,6 +46,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	aliases map[string]string // anonymous id to lead id; guarded by mu
+	merged  map[string]string // anonymous id to the lead it is merged into; guarded by mu
 }
 
 // Option configures a Store.
@@ -82,7 +83,7 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, erro
 	s := &Store{rdb: rdb, prefix: prefix, window: DefaultDedupeWindow,
 		dedupeMax: DefaultDedupeMax, anonTTL: DefaultAnonTTL,
 		observe: func(string, time.Duration) {}, log: zap.NewNop(),
-		aliases: map[string]string{}}
+		aliases: map[string]string{}, merged: map[string]string{}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -22,7 +22,8 @@ const maxConflicts = 16
 
 // Store is the part of the lead store that scoring uses.
 type Store interface {
-	Resolve(ctx context.Context, anonID string) (string, bool, error)
+	Cached(anonID string) (string, bool)
+	Merged(anonID string) (string, bool)
 	Link(ctx context.Context, anonID, leadID string) (*leadstore.Visitor, error)
 	Merge(ctx context.Context, r *rules.Rules, v *leadstore.Visitor) (bool, error)
 	Apply(ctx context.Context, e leadstore.Entity, r *rules.Rules,
@@ -67,6 +68,12 @@ func (p *Processor) Process(ctx context.Context, r *rules.Rules,
 		return nil, err
 	}
 	res, err := p.store.Apply(ctx, e, r, ev)
+	if err == nil && res.LinkedTo != "" {
+		// The visitor was linked to a lead, here or by another worker:
+		// the event counts for the lead.
+		e = leadstore.Lead(res.LinkedTo)
+		res, err = p.store.Apply(ctx, e, r, ev)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -101,29 +108,42 @@ func (p *Processor) entity(ctx context.Context, r *rules.Rules,
 	anon, lead := ev.GetAnonymousId(), ev.GetLeadId()
 	if lead != "" {
 		if anon != "" {
-			v, err := p.store.Link(ctx, anon, lead)
-			if err != nil {
+			if err := p.linkAndMerge(ctx, r, anon, lead); err != nil {
 				return leadstore.Entity{}, err
-			}
-			// The merge runs again on every redelivery of the identify
-			// event; the store's guard makes all but the first a no-op,
-			// which also repairs a stop between link and merge.
-			if v.LeadID == lead {
-				if _, err := p.store.Merge(ctx, r, v); err != nil {
-					return leadstore.Entity{}, err
-				}
 			}
 		}
 		return leadstore.Lead(lead), nil
 	}
-	linked, ok, err := p.store.Resolve(ctx, anon)
-	if err != nil {
-		return leadstore.Entity{}, err
-	}
-	if ok {
+	// An unknown link is found by the apply script itself, in the same
+	// round trip that would count the event for the visitor.
+	if linked, ok := p.store.Cached(anon); ok {
 		return leadstore.Lead(linked), nil
 	}
 	return leadstore.Anon(anon), nil
+}
+
+// linkAndMerge links anon to lead unless it is linked already, and merges
+// the visitor's history into the lead it is linked to.
+func (p *Processor) linkAndMerge(ctx context.Context, r *rules.Rules, anon, lead string) error {
+	// A link never changes and a merge happens once: a device this
+	// process has merged into the lead needs neither again.
+	if merged, ok := p.store.Merged(anon); ok && merged == lead {
+		return nil
+	}
+	v, err := p.store.Link(ctx, anon, lead)
+	if err != nil {
+		return err
+	}
+	// The merge runs again whenever a process that has not merged the
+	// device sees one of its events with both ids (a redelivery after a
+	// crash, say); the store's guard makes all but the first a no-op,
+	// which also repairs a stop between link and merge.
+	if v.LeadID == lead {
+		if _, err := p.store.Merge(ctx, r, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // advance evaluates st at the event's time and, when stages change,
