@@ -254,6 +254,10 @@ func TestBadConfigurationExitsNamingTheProblem(t *testing.T) {
 			[]string{"CRM_WEBHOOK_SECRET=x"}, `unknown stage "hot"`},
 		{"private url", strings.Replace(webhook, "crm.example.com", "127.0.0.1", 1),
 			[]string{"CRM_WEBHOOK_SECRET=x"}, "sinks.yaml:4"},
+		{"no in-flight window", webhook,
+			[]string{"CRM_WEBHOOK_SECRET=x", "LEADSTREAM_MAX_IN_FLIGHT=0"}, "--max-in-flight"},
+		{"no commit interval", webhook,
+			[]string{"CRM_WEBHOOK_SECRET=x", "LEADSTREAM_COMMIT_INTERVAL=0s"}, "--commit-interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,18 +29,20 @@ import (
 
 // Config is everything the notifier reads from flags and environment.
 type Config struct {
-	HTTPAddr      string
-	SinksFile     string
-	Group         string
-	ParkedTopic   string
-	CreateTopics  bool
-	InlineTimeout time.Duration
-	RetryBase     time.Duration
-	RetryMax      time.Duration
-	Concurrency   int
-	Kafka         config.Kafka
-	Redis         config.Redis
-	Log           logging.Config
+	HTTPAddr       string
+	SinksFile      string
+	Group          string
+	ParkedTopic    string
+	CreateTopics   bool
+	InlineTimeout  time.Duration
+	RetryBase      time.Duration
+	RetryMax       time.Duration
+	Concurrency    int
+	MaxInFlight    int
+	CommitInterval time.Duration
+	Kafka          config.Kafka
+	Redis          config.Redis
+	Log            logging.Config
 }
 
 // Register defines the notifier's flags on fs.
@@ -58,6 +60,10 @@ func (c *Config) Register(fs *config.FlagSet) {
 	fs.Duration(&c.RetryBase, "retry-base", time.Second, "first retry backoff ceiling")
 	fs.Duration(&c.RetryMax, "retry-max", 10*time.Minute, "largest retry backoff")
 	fs.Int(&c.Concurrency, "sink-concurrency", 4, "retries in flight per sink")
+	fs.Int(&c.MaxInFlight, "max-in-flight", dispatch.DefaultMaxInFlight,
+		"transitions read and not yet delivered, queued or parked; reading pauses beyond")
+	fs.Duration(&c.CommitInterval, "commit-interval", 100*time.Millisecond,
+		"how often the offsets of finished transitions are committed")
 	c.Kafka.Register(fs)
 	c.Redis.Register(fs)
 	c.Log.Register(fs)
@@ -75,6 +81,10 @@ func (c *Config) Validate() error {
 			Fix: "use positive durations with retry-max >= retry-base"}
 	case c.Concurrency < 1:
 		return &config.FieldError{Field: "sink-concurrency", Fix: "use at least 1"}
+	case c.MaxInFlight < 1:
+		return &config.FieldError{Field: "max-in-flight", Fix: "use at least 1"}
+	case c.CommitInterval <= 0:
+		return &config.FieldError{Field: "commit-interval", Fix: "use a positive duration"}
 	}
 	return errors.Join(c.Kafka.Validate(), c.Redis.Validate(), c.Log.Validate())
 }
@@ -128,7 +138,8 @@ func New(c Config, log *zap.Logger) (*Service, error) {
 		Metrics:       dispatch.NewMetrics(s.tel.Registry),
 		Queue:         retryq.New(s.rdb, c.Redis.KeyPrefix, leaseFor(file), retryq.DefaultDeliveredTTL),
 		InlineTimeout: c.InlineTimeout, RetryBase: c.RetryBase, RetryMax: c.RetryMax,
-		Concurrency: c.Concurrency, Logger: log,
+		Concurrency: c.Concurrency, MaxInFlight: c.MaxInFlight, CommitInterval: c.CommitInterval,
+		Logger: log,
 	})
 	log.Info("notifier configured", zap.Int("sinks", len(file.Sinks)),
 		zap.String("group", c.Group))
