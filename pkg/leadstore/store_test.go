@@ -78,6 +78,7 @@ func TestStore(t *testing.T) {
 		{"link and merge once", testLinkMerge},
 		{"advance conflict", testAdvanceConflict},
 		{"ack several leads at once", testAckAll},
+		{"linked visitor counts nothing", testApplyLinked},
 	}
 	for _, d := range deps {
 		rdb := d.redis.Client(t)
@@ -342,5 +343,27 @@ func testAckAll(t *testing.T, s *leadstore.Store, _ *rules.Rules) {
 		if err != nil || len(pending) != 1 || pending[0].ID != "b" {
 			t.Fatalf("%s pending after ack: %v %v; want only b", e.LeadID(), pending, err)
 		}
+	}
+}
+
+func testApplyLinked(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	ctx := context.Background()
+	visitor := leadstore.Anon("dev-linked")
+	if res := apply(t, s, visitor, r, ev("e1", "download", "", 1000)); res.LinkedTo != "" {
+		t.Fatalf("unlinked visitor answered linked to %q", res.LinkedTo)
+	}
+	if _, err := s.Link(ctx, "dev-linked", "L-linked"); err != nil {
+		t.Fatalf("link: %v", err)
+	}
+	res := apply(t, s, visitor, r, ev("e2", "download", "", 2000))
+	if res.LinkedTo != "L-linked" || res.State != nil {
+		t.Fatalf("apply to a linked visitor: %+v, want only LinkedTo L-linked", res)
+	}
+	st, _, err := s.Read(ctx, visitor)
+	if err != nil || st.Scores["eng"].Value != 15 {
+		t.Fatalf("visitor after its link: %+v %v; want the one download before it", st, err)
+	}
+	if lead, ok := s.Cached("dev-linked"); !ok || lead != "L-linked" {
+		t.Fatalf("link not cached: %q %v", lead, ok)
 	}
 }
