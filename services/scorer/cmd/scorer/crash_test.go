@@ -47,6 +47,13 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 		procs[victim].kill(t)
 		t.Logf("kill %d: SIGKILLed scorer %d after it applied %g events", i+1, victim, n)
 		procs[victim] = start()
+		// NOTE: kills faster than members can rejoin (every few hundred
+		// ms, over and over) have left kfake's group without any
+		// assignment for over a minute; a crash before the replacement
+		// owns partitions is not what this test is after.
+		waitFor(t, "the restarted scorer to own partitions", 20*time.Second, func() bool {
+			return procs[victim].metric("leadstream_scorer_partitions_assigned") > 0
+		})
 	}
 	if err := <-produced; err != nil {
 		t.Fatalf("produce: %v", err)
@@ -59,14 +66,14 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 		*crashKills, rep.Transitions, rep.Records, rep.Duplicates, rep.DeadLetters)
 }
 
-// trickle produces the workload in small chunks over about two seconds,
+// trickle produces the workload in small chunks over about five seconds,
 // so the kills land while events are still arriving. The channel yields
 // the first error, or nil once everything is written.
 func trickle(t *testing.T, e *harness.Env) <-chan error {
 	t.Helper()
 	recs := e.Records(t)
 	cl := e.Kafka.Client(t, kgo.DefaultProduceTopic(e.Topics.EventsTopic))
-	chunk := max(1, len(recs)/25)
+	chunk := max(1, len(recs)/50)
 	errc := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -78,7 +85,7 @@ func trickle(t *testing.T, e *harness.Env) <-chan error {
 				return
 			}
 			recs = recs[n:]
-			time.Sleep(80 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 		}
 		errc <- nil
 	}()
