@@ -25,7 +25,7 @@ for seed in $seeds; do
 	(cd services/devstack && go test -count=1 -timeout 60m -v -run "$run" \
 		./internal/faults -faults.full -faults.seed "$seed" -faults.leads "$leads" \
 		-faults.bin "$root/bin") | tee /tmp/leadstream-faults-$$.log |
-		grep -E '^scenario=|^(---|ok|FAIL)|seed [0-9]+ \(replay' || true
+		grep -E '^scenario=|^(---|ok|FAIL)|--- SKIP|seed [0-9]+ \(replay|exited on their own' || true
 	if grep -qE '^(--- FAIL|FAIL)' /tmp/leadstream-faults-$$.log; then
 		status=1
 		grep -E '^\s+(lost|wrong):' /tmp/leadstream-faults-$$.log | head -40 || true

@@ -26,6 +26,13 @@ type proc struct {
 	cmd  *exec.Cmd     // guarded by mu
 	done chan struct{} // guarded by mu; closed when cmd exits
 	err  error         // guarded by mu; cmd's exit error
+	// stopping is true from a SIGTERM, SIGKILL or SIGQUIT sent by the
+	// test until the next start; guarded by mu.
+	stopping bool
+	// exits counts the exits the test did not ask for; guarded by mu.
+	exits int
+	// closed stops restarts once the test ends; guarded by mu.
+	closed bool
 }
 
 // start runs the process, appending its output to its log file.
@@ -44,17 +51,57 @@ func (p *proc) start() error {
 	}
 	done := make(chan struct{})
 	p.mu.Lock()
-	p.cmd, p.done, p.err = cmd, done, nil
+	p.cmd, p.done, p.err, p.stopping = cmd, done, nil, false
+	if p.closed {
+		// The test ended while this start was on its way.
+		p.stopping = true
+		_ = cmd.Process.Kill()
+	}
 	p.mu.Unlock()
 	go func() {
 		err := cmd.Wait()
 		logf.Close()
 		p.mu.Lock()
 		p.err = err
+		restart := !p.stopping && !p.closed
+		if restart {
+			p.exits++
+		}
 		p.mu.Unlock()
 		close(done)
+		if restart {
+			p.restart()
+		}
 	}()
 	return nil
+}
+
+// restart starts the process again after it exited on its own, as an
+// orchestrator with a restart policy would.
+func (p *proc) restart() {
+	time.Sleep(500 * time.Millisecond)
+	p.mu.Lock()
+	closed := p.closed || p.stopping
+	p.mu.Unlock()
+	if !closed {
+		_ = p.start()
+	}
+}
+
+// unexpectedExits returns how often the process exited without being told
+// to.
+func (p *proc) unexpectedExits() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exits
+}
+
+// close kills the process for good: no restart follows.
+func (p *proc) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.kill()
 }
 
 // running reports whether the process runs.
@@ -81,6 +128,11 @@ func (p *proc) signal(sig syscall.Signal, timeout time.Duration) error {
 	p.mu.Unlock()
 	if cmd == nil || !p.running() {
 		return nil
+	}
+	if sig == syscall.SIGTERM || sig == syscall.SIGKILL || sig == syscall.SIGQUIT {
+		p.mu.Lock()
+		p.stopping = true
+		p.mu.Unlock()
 	}
 	if err := cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("signal %s: %w", p.name, err)

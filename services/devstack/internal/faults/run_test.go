@@ -128,6 +128,9 @@ func runScenario(t *testing.T, sc scenario, seed int64) *Report {
 	s.must(err)
 	Check(rep, exp, obs)
 	fmt.Println(rep.String())
+	if exits := s.exits(); exits != "" {
+		t.Logf("services that exited on their own and were restarted: %s", exits)
+	}
 	if qerr != nil {
 		t.Logf("not quiet: %v", qerr)
 		s.dumpStacks()
@@ -141,7 +144,7 @@ func runScenario(t *testing.T, sc scenario, seed int64) *Report {
 // dumpStacks has every running service print its goroutines into its
 // log (Go does so on SIGQUIT), to show where a stalled pipeline waits.
 func (s *stack) dumpStacks() {
-	for _, p := range append([]*proc{s.tracker, s.notifier}, s.scorers...) {
+	for _, p := range s.all() {
 		_ = p.signal(syscall.SIGQUIT, 0)
 	}
 	time.Sleep(200 * time.Millisecond)

@@ -10,24 +10,10 @@ import (
 // scenarios are the faults the pipeline must survive without losing or
 // double-counting anything.
 var scenarios = []scenario{
-	{name: "scorer-sigkill", scorers: 3, inject: scorerSigkill,
-		// NOTE: a scorer can block forever in CommitRecords
-		// (services/scorer/internal/worker/batch.go, commit) while its
-		// group rebalances after another member was killed: the client
-		// blocks rebalances on poll, so the rebalance waits for the
-		// commit and the commit for the rebalance. The group ends up
-		// Empty and no event is counted until the scorers restart.
-		bug: "scorer commit blocks forever during a rebalance after a SIGKILL; the group " +
-			"stalls (seen with seeds 2 and 3)"},
+	{name: "scorer-sigkill", scorers: 3, inject: scorerSigkill},
 	{name: "scale", scorers: 1, inject: scale},
 	{name: "redis-slow-and-down", scorers: 3, inject: redisSlowAndDown},
-	{name: "kafka-cut", scorers: 3, inject: kafkaCut,
-		// NOTE: after a Kafka outage of a few seconds the notifier's
-		// consume loop (services/notifier/internal/dispatch) ends while
-		// the process stays up and ready; no transition is delivered
-		// after the outage. Tracker and scorers recover.
-		bug: "notifier stops consuming after a Kafka connection cut and never resumes " +
-			"(seen with seed 3)"},
+	{name: "kafka-cut", scorers: 3, inject: kafkaCut},
 	{name: "rules-reload", scorers: 3, inject: rulesReload},
 	{name: "notifier-kill-mid-retry", scorers: 2, inject: notifierKillMidRetry},
 	{name: "tracker-sigterm", scorers: 2, inject: trackerSigterm},

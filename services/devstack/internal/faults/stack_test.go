@@ -81,8 +81,8 @@ func startStack(t *testing.T, n int) *stack {
 		s.must(s.ready(p))
 	}
 	t.Cleanup(func() {
-		for _, p := range append([]*proc{s.tracker, s.notifier}, s.scorers...) {
-			p.kill()
+		for _, p := range s.all() {
+			p.close()
 		}
 		if t.Failed() || *keepFlag {
 			t.Logf("service logs kept in %s", s.dir)
@@ -91,6 +91,23 @@ func startStack(t *testing.T, n int) *stack {
 		os.RemoveAll(s.dir)
 	})
 	return s
+}
+
+// all returns every service process of the stack.
+func (s *stack) all() []*proc {
+	return append([]*proc{s.tracker, s.notifier}, s.scorers...)
+}
+
+// exits describes the services that exited without being told to (and
+// were restarted); empty when none did.
+func (s *stack) exits() string {
+	var out []string
+	for _, p := range s.all() {
+		if n := p.unexpectedExits(); n > 0 {
+			out = append(out, fmt.Sprintf("%s (%s) %d", p.name, filepath.Base(p.logPath), n))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // logDir makes the directory of a stack's files and logs; unlike
@@ -119,22 +136,21 @@ func (s *stack) ready(p *proc) error {
 }
 
 // sessionTimeout is the group session timeout the broker imposes.
-const sessionTimeout = 8 * time.Second
+const sessionTimeout = 6 * time.Second
 
-// shortSessions caps the session and rebalance timeouts that group
-// members ask for. The clients ask for 30s to 60s, so a member killed
-// with SIGKILL would stall a rebalance for up to a minute. The scorer has
-// --session-timeout; the rebalance timeout and the notifier's timeouts
-// have no flag, so the broker-side cap plays the setting a deployment
-// would choose for faster recovery.
+// shortSessions caps the session and rebalance timeouts of the notifier's
+// group. kafka-go asks for 30s each and the notifier has no flag for them,
+// so a notifier killed with SIGKILL would hold its partitions for 30s; the
+// broker-side cap plays the setting a deployment would choose. Scorers
+// get the same timeouts through their own flags.
 func (s *stack) shortSessions() {
 	if s.kafka.Cluster == nil {
 		return
 	}
+	ms := int32(sessionTimeout.Milliseconds())
 	s.kafka.Cluster.ControlKey(int16(kmsg.JoinGroup), func(req kmsg.Request) (kmsg.Response,
 		error, bool) {
-		if jr, ok := req.(*kmsg.JoinGroupRequest); ok {
-			ms := int32(sessionTimeout.Milliseconds())
+		if jr, ok := req.(*kmsg.JoinGroupRequest); ok && jr.Group == s.notifyGroup {
 			jr.SessionTimeoutMillis = min(jr.SessionTimeoutMillis, ms)
 			jr.RebalanceTimeoutMillis = min(jr.RebalanceTimeoutMillis, ms)
 		}
@@ -221,7 +237,8 @@ func (s *stack) newScorer() *proc {
 	p := s.newProc("scorer", append([]string{"run"}, s.common()...))
 	p.args = append(p.args, "--rules", s.rulesPath, "--group", s.scoreGroup,
 		"--redis-addrs", s.rproxy.Addr, "--redis-key-prefix", s.keyPrefix,
-		"--drain-timeout", "10s", "--session-timeout", sessionTimeout.String())
+		"--drain-timeout", "10s", "--session-timeout", sessionTimeout.String(),
+		"--rebalance-timeout", sessionTimeout.String())
 	return p
 }
 
