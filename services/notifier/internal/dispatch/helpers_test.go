@@ -60,7 +60,9 @@ type receiver struct {
 	srv    *httptest.Server
 }
 
-func newReceiver(t testing.TB, status func(n int, r *http.Request, w http.ResponseWriter) int) *receiver {
+func newReceiver(
+	t testing.TB, status func(n int, r *http.Request, w http.ResponseWriter) int,
+) *receiver {
 	t.Helper()
 	rc := &receiver{status: status}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
@@ -109,8 +111,17 @@ func webhookRoute(name string, rc *receiver, maxAttempts int) dispatch.Route {
 // the test ends.
 func (e *env) start(t testing.TB, group string, routes ...dispatch.Route) (stop func()) {
 	t.Helper()
+	return e.startWith(t, group, nil, routes...)
+}
+
+// startWith is start with tune, when not nil, changing the test
+// settings before the dispatcher is built.
+func (e *env) startWith(
+	t testing.TB, group string, tune func(*dispatch.Config), routes ...dispatch.Route,
+) (stop func()) {
+	t.Helper()
 	parker := dispatch.NewKafkaParker(e.kafka.Brokers, e.parked, nil)
-	d := dispatch.New(dispatch.Config{
+	cfg := dispatch.Config{
 		Brokers: e.kafka.Brokers, Topic: e.topic, Group: e.prefix + group, Routes: routes,
 		Queue:         retryq.New(e.redis.Client(t), e.prefix, 10*time.Second, time.Hour),
 		Parker:        parker,
@@ -118,7 +129,11 @@ func (e *env) start(t testing.TB, group string, routes ...dispatch.Route) (stop 
 		InlineTimeout: 300 * time.Millisecond, RetryBase: 20 * time.Millisecond,
 		RetryMax: 100 * time.Millisecond, RetryAfterMax: 5 * time.Second,
 		PollInterval: 20 * time.Millisecond, Concurrency: 4,
-	})
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	d := dispatch.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
@@ -141,20 +156,30 @@ func (e *env) start(t testing.TB, group string, routes ...dispatch.Route) (stop 
 // produce publishes n transitions for distinct leads and returns their ids.
 func (e *env) produce(t *testing.T, n int) []string {
 	t.Helper()
+	var trs []*leadstreamv1.Transition
+	for i := range n {
+		lead := fmt.Sprintf("lead-%02d", i)
+		trs = append(trs, &leadstreamv1.Transition{Id: lead + "-sql-1", LeadId: lead,
+			From: leadstreamv1.Stage_STAGE_MQL, To: leadstreamv1.Stage_STAGE_SQL,
+			OccurredAtUnixMs: time.Now().UnixMilli(), Reasons: []string{"contact_request = 1 >= 1"}})
+	}
+	return e.publish(t, trs...)
+}
+
+// publish writes trs in order, keyed by lead, and returns their ids.
+func (e *env) publish(t *testing.T, trs ...*leadstreamv1.Transition) []string {
+	t.Helper()
 	cl := e.kafka.Client(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var ids []string
-	for i := range n {
-		lead := fmt.Sprintf("lead-%02d", i)
-		tr := &leadstreamv1.Transition{Id: lead + "-sql-1", LeadId: lead,
-			From: leadstreamv1.Stage_STAGE_MQL, To: leadstreamv1.Stage_STAGE_SQL,
-			OccurredAtUnixMs: time.Now().UnixMilli(), Reasons: []string{"contact_request = 1 >= 1"}}
+	for _, tr := range trs {
 		b, err := proto.Marshal(tr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: e.topic, Key: []byte(lead), Value: b}).FirstErr(); err != nil {
+		rec := &kgo.Record{Topic: e.topic, Key: []byte(tr.LeadId), Value: b}
+		if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 			t.Fatalf("produce: %v", err)
 		}
 		ids = append(ids, tr.Id)

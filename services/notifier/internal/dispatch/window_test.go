@@ -1,0 +1,157 @@
+package dispatch_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
+	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
+	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
+)
+
+// committedOffset is the group's committed offset of partition 0 of the
+// env's topic, or -1 when none is.
+func (e *env) committedOffset(t *testing.T, group string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resps, err := kadm.NewClient(e.kafka.Client(t)).FetchOffsets(ctx, e.prefix+group)
+	if err != nil {
+		t.Fatalf("fetch offsets of %s: %v", group, err)
+	}
+	if r, ok := resps.Lookup(e.topic, 0); ok && r.Err == nil {
+		return r.At
+	}
+	return -1
+}
+
+// commitOffset commits at for partition 0 of the env's topic in group,
+// as a notifier that stopped there would have left it.
+func (e *env) commitOffset(t *testing.T, group string, at int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: e.topic, Partition: 0, At: at, LeaderEpoch: -1})
+	resps, err := kadm.NewClient(e.kafka.Client(t)).CommitOffsets(ctx, e.prefix+group, offs)
+	if err == nil {
+		err = resps.Error()
+	}
+	if err != nil {
+		t.Fatalf("commit offset of %s: %v", group, err)
+	}
+}
+
+// TestSlowDeliveryHoldsTheWatermark holds the delivery of the record at
+// offset 3 of a one-partition topic. The records after it are delivered
+// meanwhile, but the group's offset stays at 3. A second notifier that
+// starts from that offset, as after a crash, rereads 3 to 9 and sends
+// none of 4 to 9 again; once the held delivery ends, each transition has
+// been delivered exactly once.
+func TestSlowDeliveryHoldsTheWatermark(t *testing.T) {
+	const slow = "lead-03-sql-1"
+	e := newEnv(t)
+	e.topic = e.prefix + "single"
+	e.kafka.CreateTopic(t, e.topic, 1)
+	release := make(chan struct{})
+	rc := newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
+		if r.Header.Get("Idempotency-Key") == slow {
+			<-release
+		}
+		return http.StatusOK
+	})
+	route := webhookRoute("crm", rc, 5)
+	route.Timeout = time.Minute
+	tune := func(c *dispatch.Config) {
+		// Long enough that the held attempt stays inline and its queued
+		// copy is not claimed by a retry loop while the test runs.
+		c.InlineTimeout = time.Minute
+		c.Queue = retryq.New(e.redis.Client(t), e.prefix, 2*time.Minute, time.Hour)
+		c.CommitInterval = 20 * time.Millisecond
+	}
+	e.startWith(t, "first", tune, route)
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock) // before the stop above, which waits for the held attempt
+	ids := e.produce(t, 10)
+
+	waitFor(t, 20*time.Second, "every transition but the held one delivered", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == len(ids)-1
+	})
+	waitFor(t, 10*time.Second, "offsets 0 to 2 committed", func() bool {
+		return e.committedOffset(t, "first") >= 3
+	})
+	time.Sleep(200 * time.Millisecond) // ten commit intervals
+	if got := e.committedOffset(t, "first"); got != 3 {
+		t.Fatalf("committed offset = %d with offset 3 in flight, want 3", got)
+	}
+
+	e.commitOffset(t, "second", 3)
+	e.startWith(t, "second", tune, route)
+	waitFor(t, 20*time.Second, "the second notifier to finish offsets 3 to 9", func() bool {
+		return e.committedOffset(t, "second") == 10
+	})
+	if _, ok := rc.snapshot(); len(ok) != len(ids)-1 {
+		t.Fatalf("receiver accepted %d deliveries after the reread, want %d", len(ok), len(ids)-1)
+	}
+
+	unblock()
+	waitFor(t, 10*time.Second, "the first notifier to commit past the held one", func() bool {
+		return e.committedOffset(t, "first") == 10
+	})
+	time.Sleep(300 * time.Millisecond) // room for a wrong extra delivery
+	checkOnceEach(t, rc, ids)
+}
+
+// TestLeadOrderKept delivers a lead's MQL before its SQL even when the
+// MQL delivery is slow (within the inline timeout: a retried delivery
+// keeps no order), while another lead's transition does not wait.
+func TestLeadOrderKept(t *testing.T) {
+	const hold = 200 * time.Millisecond
+	e := newEnv(t)
+	var mu sync.Mutex
+	var mqlDone time.Time
+	rc := newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
+		if r.Header.Get("Idempotency-Key") == "a-mql-1" {
+			time.Sleep(hold)
+			mu.Lock()
+			mqlDone = time.Now()
+			mu.Unlock()
+		}
+		return http.StatusOK
+	})
+	e.start(t, "g", webhookRoute("crm", rc, 3))
+	tr := func(lead string, from, to leadstreamv1.Stage, id string) *leadstreamv1.Transition {
+		return &leadstreamv1.Transition{Id: id, LeadId: lead, From: from, To: to}
+	}
+	visitor, mql, sql := leadstreamv1.Stage_STAGE_VISITOR, leadstreamv1.Stage_STAGE_MQL,
+		leadstreamv1.Stage_STAGE_SQL
+	ids := e.publish(t, tr("a", visitor, mql, "a-mql-1"), tr("a", mql, sql, "a-sql-1"),
+		tr("b", visitor, mql, "b-mql-1"))
+
+	waitFor(t, 20*time.Second, "all three delivered", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == len(ids)
+	})
+	at := map[string]time.Time{}
+	_, ok := rc.snapshot()
+	for _, r := range ok {
+		at[r.key] = r.at
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !at["a-sql-1"].After(mqlDone) {
+		t.Errorf("lead a's SQL arrived %v before its MQL was answered",
+			mqlDone.Sub(at["a-sql-1"]))
+	}
+	if !at["b-mql-1"].Before(mqlDone) {
+		t.Error("lead b's transition waited for lead a's slow delivery")
+	}
+	checkOnceEach(t, rc, ids)
+}
