@@ -14,7 +14,7 @@ import (
 
 // Result is what Apply found: whether the event was a duplicate, and the
 // entity's state and pending transitions after it; or, for a visitor
-// linked to a lead meanwhile, only LinkedTo.
+// linked to a lead meanwhile, LinkedTo and an empty state.
 type Result struct {
 	Duplicate bool
 	State     *rules.State
@@ -42,7 +42,9 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	parts, _ := v.([]any)
 	if lead, ok := linkedReply(parts); ok {
 		s.remember(e.RawID(), lead)
-		return &Result{LinkedTo: lead}, nil
+		// An empty state keeps callers that ignore LinkedTo from
+		// deciding anything on the visitor's behalf.
+		return &Result{LinkedTo: lead, State: rules.NewState()}, nil
 	}
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), ErrBadReply)

@@ -356,7 +356,7 @@ func testApplyLinked(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 		t.Fatalf("link: %v", err)
 	}
 	res := apply(t, s, visitor, r, ev("e2", "download", "", 2000))
-	if res.LinkedTo != "L-linked" || res.State != nil {
+	if res.LinkedTo != "L-linked" || len(res.State.Scores) != 0 {
 		t.Fatalf("apply to a linked visitor: %+v, want only LinkedTo L-linked", res)
 	}
 	st, _, err := s.Read(ctx, visitor)
