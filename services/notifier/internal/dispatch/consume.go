@@ -238,7 +238,7 @@ func (d *Dispatcher) deliverFirst(ctx context.Context, r *route, j *retryq.Job, 
 	if failing {
 		due = time.Now()
 	}
-	res, err := d.cfg.Queue.Schedule(ctx, j, due)
+	res, err := d.schedules.call(retryq.Scheduling{Job: j, Due: due})
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,8 @@ func (d *Dispatcher) deliverFirst(ctx context.Context, r *route, j *retryq.Job, 
 	if err == nil {
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeDelivered).Inc()
 		log.Debug("transition delivered", zap.Int("attempt", 1))
-		return d.cfg.Queue.Complete(ctx, j, true)
+		_, err := d.completions.call(j)
+		return err
 	}
 	j.LastError = err.Error()
 	log.Warn("delivery failed, will retry", zap.Int("attempt", 1), zap.Error(err))

@@ -105,6 +105,10 @@ type Dispatcher struct {
 	cfg    Config
 	log    *zap.Logger
 	routes []*route
+	// schedules and completions batch the queue writes of inline
+	// attempts; Run sets them before it starts consuming.
+	schedules   *batcher[retryq.Scheduling, int]
+	completions *batcher[*retryq.Job, struct{}]
 }
 
 // route is a Route with its run-time state.
@@ -146,10 +150,26 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.retryLoop(loopCtx, r)
 		}()
 	}
+	d.startBatchers(context.WithoutCancel(ctx))
 	err := d.consume(ctx)
+	d.schedules.close()
+	d.completions.close()
 	stopLoops()
 	wg.Wait()
 	return err
+}
+
+// startBatchers sets up the batched queue writes of the consume path.
+func (d *Dispatcher) startBatchers(ctx context.Context) {
+	const workers, most = 2, 128
+	d.schedules = newBatcher(workers, most,
+		func(reqs []retryq.Scheduling) ([]int, []error) {
+			return d.cfg.Queue.ScheduleMany(ctx, reqs)
+		})
+	d.completions = newBatcher(workers, most,
+		func(jobs []*retryq.Job) ([]struct{}, []error) {
+			return make([]struct{}, len(jobs)), d.cfg.Queue.CompleteMany(ctx, jobs, true)
+		})
 }
 
 // attempt makes one delivery attempt and records its metrics.

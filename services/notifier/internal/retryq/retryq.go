@@ -107,16 +107,65 @@ const (
 // Schedule queues j to be attempted at due; it returns one of
 // AlreadyDelivered, Scheduled or AlreadyQueued.
 func (q *Queue) Schedule(ctx context.Context, j *Job, due time.Time) (int, error) {
-	payload, err := json.Marshal(j)
+	keys, args, err := q.scheduleArgs(j, due)
 	if err != nil {
-		return 0, fmt.Errorf("encode job: %w", err)
+		return 0, err
 	}
-	keys := []string{q.dueKey(j.Sink), q.jobsKey(j.Sink), q.doneKey(j.Sink, j.TransitionID)}
-	n, err := scheduleScript.Run(ctx, q.rdb, keys, member(j), payload, due.UnixMilli()).Int()
+	n, err := scheduleScript.Run(ctx, q.rdb, keys, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("schedule retry: %w", err)
 	}
 	return n, nil
+}
+
+func (q *Queue) scheduleArgs(j *Job, due time.Time) ([]string, []any, error) {
+	payload, err := json.Marshal(j)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode job: %w", err)
+	}
+	keys := []string{q.dueKey(j.Sink), q.jobsKey(j.Sink), q.doneKey(j.Sink, j.TransitionID)}
+	return keys, []any{member(j), payload, due.UnixMilli()}, nil
+}
+
+// Scheduling is one job for ScheduleMany and when it is due.
+type Scheduling struct {
+	Job *Job
+	Due time.Time
+}
+
+// ScheduleMany is Schedule for several jobs in one round trip; result i
+// and error i belong to reqs[i]. Each job is scheduled atomically on its
+// own, as by Schedule.
+func (q *Queue) ScheduleMany(ctx context.Context, reqs []Scheduling) ([]int, []error) {
+	out, errs := make([]int, len(reqs)), make([]error, len(reqs))
+	cmds := make([]*redis.Cmd, len(reqs))
+	pipe := q.rdb.Pipeline()
+	for i, r := range reqs {
+		keys, args, err := q.scheduleArgs(r.Job, r.Due)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		cmds[i] = scheduleScript.EvalSha(ctx, pipe, keys, args...)
+	}
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	for i, c := range cmds {
+		if c == nil {
+			continue
+		}
+		n, err := c.Int()
+		if redis.HasErrorPrefix(err, "NOSCRIPT") {
+			// The script is not cached yet (or Redis restarted): Schedule
+			// loads it.
+			out[i], errs[i] = q.Schedule(ctx, reqs[i].Job, reqs[i].Due)
+			continue
+		}
+		if err != nil {
+			errs[i] = fmt.Errorf("schedule retry: %w", err)
+		}
+		out[i] = n
+	}
+	return out, errs
 }
 
 // Reschedule stores j's new state and makes it due at due.
@@ -177,16 +226,43 @@ return 1`)
 
 // Complete removes j from the queue; delivered records the delivery too.
 func (q *Queue) Complete(ctx context.Context, j *Job, delivered bool) error {
+	keys, args := q.completeArgs(j, delivered)
+	if err := completeScript.Run(ctx, q.rdb, keys, args...).Err(); err != nil {
+		return fmt.Errorf("complete retry: %w", err)
+	}
+	return nil
+}
+
+func (q *Queue) completeArgs(j *Job, delivered bool) ([]string, []any) {
 	flag := "0"
 	if delivered {
 		flag = "1"
 	}
 	keys := []string{q.dueKey(j.Sink), q.jobsKey(j.Sink), q.doneKey(j.Sink, j.TransitionID)}
-	ttl := q.ttl.Milliseconds()
-	if err := completeScript.Run(ctx, q.rdb, keys, member(j), flag, ttl).Err(); err != nil {
-		return fmt.Errorf("complete retry: %w", err)
+	return keys, []any{member(j), flag, q.ttl.Milliseconds()}
+}
+
+// CompleteMany is Complete for several jobs in one round trip; error i
+// belongs to jobs[i].
+func (q *Queue) CompleteMany(ctx context.Context, jobs []*Job, delivered bool) []error {
+	errs := make([]error, len(jobs))
+	cmds := make([]*redis.Cmd, len(jobs))
+	pipe := q.rdb.Pipeline()
+	for i, j := range jobs {
+		keys, args := q.completeArgs(j, delivered)
+		cmds[i] = completeScript.EvalSha(ctx, pipe, keys, args...)
 	}
-	return nil
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	for i, c := range cmds {
+		err := c.Err()
+		switch {
+		case redis.HasErrorPrefix(err, "NOSCRIPT"):
+			errs[i] = q.Complete(ctx, jobs[i], delivered)
+		case err != nil:
+			errs[i] = fmt.Errorf("complete retry: %w", err)
+		}
+	}
+	return errs
 }
 
 // Backlog counts the pending jobs of sink.

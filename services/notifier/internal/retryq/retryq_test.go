@@ -1,6 +1,8 @@
 package retryq_test
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,8 +22,45 @@ func TestQueueLifecycle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			exerciseQueue(t, tt.start(t).Client(t))
+			rdb := tt.start(t).Client(t)
+			exerciseQueue(t, rdb)
+			exerciseMany(t, rdb)
 		})
+	}
+}
+
+// exerciseMany checks the one-round-trip forms against the outcomes of
+// the single ones, starting with no script cached in Redis.
+func exerciseMany(t *testing.T, rdb redis.UniversalClient) {
+	t.Helper()
+	ctx := t.Context()
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("flush scripts: %v", err)
+	}
+	q := retryq.New(rdb, testenv.Prefix(t), time.Minute, time.Hour)
+	now := time.Now()
+	var reqs []retryq.Scheduling
+	for _, id := range []string{"a", "b", "a"} {
+		j := &retryq.Job{Sink: "crm", TransitionID: id, Transition: []byte(id)}
+		reqs = append(reqs, retryq.Scheduling{Job: j, Due: now})
+	}
+	got, errs := q.ScheduleMany(ctx, reqs)
+	want := []int{retryq.Scheduled, retryq.Scheduled, retryq.AlreadyQueued}
+	if err := errors.Join(errs...); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ScheduleMany() = %v, %v; want %v", got, err, want)
+	}
+
+	jobs := []*retryq.Job{reqs[0].Job, reqs[1].Job}
+	if err := errors.Join(q.CompleteMany(ctx, jobs, true)...); err != nil {
+		t.Fatalf("CompleteMany() = %v", err)
+	}
+	if n, _ := q.Backlog(ctx, "crm"); n != 0 {
+		t.Fatalf("Backlog() after CompleteMany = %d, want 0", n)
+	}
+	got, errs = q.ScheduleMany(ctx, reqs[:2])
+	want = []int{retryq.AlreadyDelivered, retryq.AlreadyDelivered}
+	if err := errors.Join(errs...); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("ScheduleMany() after delivery = %v, %v; want %v", got, err, want)
 	}
 }
 
