@@ -3,7 +3,6 @@ package leadstore
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"sort"
 	"strconv"
@@ -69,65 +68,53 @@ func linkedReply(parts []any) (string, bool) {
 
 // applyArgs encodes the changes ev makes under r for the apply script.
 func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
-	sp := r.Spec()
+	p := s.plans.get(r)
 	at := ev.GetOccurredAtUnixMs()
 	day, hour := rules.LocalDay(at, r.Location()), rules.UnixHour(at)
 	ident := "0"
 	if ev.GetLeadId() != "" {
 		ident = "1"
 	}
-	args := []any{seenID(ev.GetId()), at, s.window.Milliseconds(), s.dedupeMax, ident}
+	sigs := r.Signals(ev)
+	args := make([]any, 0, 16+len(sigs)*6+len(p.prune))
+	args = append(args, seenID(ev.GetId()), at, s.window.Milliseconds(), s.dedupeMax, ident)
 
-	var incr []any
-	var scores []any
-	names := sortedKeys(sp.Scores)
-	for _, sig := range r.Signals(ev) {
-		ss := sp.Signals[sig]
-		if ss.Lifetime {
-			incr = append(incr, "c:"+sig)
-		}
-		if ss.KeepDays > 0 {
-			incr = append(incr, "d:"+sig+":"+strconv.FormatInt(day, 10))
-		}
-		if ss.KeepHours > 0 {
-			incr = append(incr, "h:"+sig+":"+strconv.FormatInt(hour, 10))
-		}
-		for _, name := range names {
-			if pts, ok := sp.Scores[name].Points[sig]; ok {
-				scores = append(scores, name, sp.Scores[name].HalfLifeMs, formatFloat(pts))
-			}
-		}
+	var incr, scores []any
+	for _, sig := range sigs {
+		sp := p.signals[sig]
+		incr = sp.fields(incr, day, hour)
+		scores = append(scores, sp.scores...)
 	}
 	args = append(append(args, len(incr)), incr...)
 	args = append(append(args, len(scores)/3), scores...)
 
-	var traits []any
-	for _, f := range sp.TraitFields {
+	n := len(args)
+	args = append(args, 0)
+	for _, f := range p.traits {
 		if v := ev.GetTraits()[f]; v != "" {
-			traits = append(traits, f, v)
+			args = append(args, f, v)
 		}
 	}
-	args = append(append(args, len(traits)/2), traits...)
+	args[n] = (len(args) - n - 1) / 2
 
-	args = append(args, day, hour, len(sp.Signals))
-	for _, sig := range sortedKeys(sp.Signals) {
-		ss := sp.Signals[sig]
-		args = append(args, sig, day-ss.KeepDays, hour-ss.KeepHours)
-	}
-	return args
+	// The mark changes whenever the hour or the local day does (a day
+	// may start at a half hour), and only then can a bucket fall out of
+	// its window: the script scans for old buckets only on a new mark.
+	args = append(args, day, hour, hour*10+day%10, len(p.prune)/3)
+	return append(args, p.prune...)
 }
 
-// seenID is what the seen set remembers of an event id: 72 bits of its
-// SHA-256 in 12 characters. Ids are often UUIDs of 36 characters, and the
-// seen set is most of what a lead costs in Redis; two ids of one lead
-// sharing a digest are about as likely as a 1-in-10^14 draw even with
-// 10,000 ids remembered.
+// seenID is what the seen set remembers of an event id: the first 64
+// bits of its SHA-256, as 8 raw bytes. Ids are often UUIDs of 36
+// characters, and the seen set is most of what a lead costs in Redis; two
+// ids of one lead sharing a digest are about as likely as a 1-in-10^11
+// draw even with 10,000 ids remembered.
 func seenID(id string) string {
 	if id == "" {
 		return ""
 	}
 	sum := sha256.Sum256([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(sum[:9])
+	return string(sum[:8])
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -3,7 +3,9 @@ package leadstore
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -84,23 +86,37 @@ func (s *Store) Link(ctx context.Context, anonID, leadID string) (*Visitor, erro
 // Merge adds v's history to its lead as r.Merge does, exactly once per
 // anonymous id, and reports whether this call merged it.
 func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, error) {
-	sp := r.Spec()
-	args := []any{v.AnonID, s.window.Milliseconds(), s.dedupeMax, len(sp.Scores)}
-	for _, name := range sortedKeys(sp.Scores) {
-		args = append(args, name, sp.Scores[name].HalfLifeMs)
-	}
+	p := s.plans.get(r)
+	args := []any{v.AnonID, s.window.Milliseconds(), s.dedupeMax, len(p.halfLives) / 2}
+	args = append(args, p.halfLives...)
 	args = append(append(args, len(v.state)/2), v.state...)
 	args = append(append(args, len(v.seen)/2), v.seen...)
 
 	e := Lead(v.LeadID)
-	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "anons")}
+	keys := []string{s.key(e, "state"), s.key(e, "seen")}
 	res, err := s.run(ctx, "merge", mergeScript, keys, args...)
 	if err != nil {
 		return false, fmt.Errorf("merge %s into %s: %w", v.AnonID, v.LeadID, err)
 	}
+	if err := s.forget(ctx, v.AnonID); err != nil {
+		return false, err
+	}
 	s.rememberMerged(v.AnonID, v.LeadID)
 	n, _ := res.(int64)
 	return n == 1, nil
+}
+
+// forget deletes a merged visitor's history, keeping only its link. The
+// lead holds the counts and the event ids now, and every later event of
+// the visitor goes to the lead; a stop before this leaves the history to
+// the time to live Link gave it.
+func (s *Store) forget(ctx context.Context, anonID string) error {
+	e := Anon(anonID)
+	err := s.rdb.Unlink(ctx, s.key(e, "state"), s.key(e, "seen")).Err()
+	if err != nil {
+		return fmt.Errorf("delete merged visitor %s: %w", anonID, err)
+	}
+	return nil
 }
 
 // Merged returns the lead anonID is known, in this process, to be linked
@@ -142,10 +158,17 @@ func (s *Store) Show(ctx context.Context, e Entity) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("show %s: %w", e.LeadID(), err)
 	}
-	anons, err := s.rdb.SMembers(ctx, s.key(e, "anons")).Result()
+	fields, err := s.rdb.HKeys(ctx, s.key(e, "state")).Result()
 	if err != nil {
 		return nil, fmt.Errorf("show %s: %w", e.LeadID(), err)
 	}
+	var anons []string
+	for _, f := range fields {
+		if anon, ok := strings.CutPrefix(f, "a:"); ok {
+			anons = append(anons, anon)
+		}
+	}
+	sort.Strings(anons)
 	return &View{State: st, Pending: pending, Anons: anons, Seen: seen}, nil
 }
 

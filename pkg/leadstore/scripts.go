@@ -6,13 +6,16 @@ import "github.com/redis/go-redis/v9"
 // three keys that share a hash tag:
 //
 //	state    hash: stage, epoch, ident, clock, c:<signal>, d:<signal>:<day>,
-//	         h:<signal>:<hour>, s:<score> ("<value>|<at_ms>"), t:<field>
-//	seen     sorted set of event ids, scored by the entity's clock
+//	         h:<signal>:<hour>, s:<score> ("<value>|<at_ms>"), t:<field>,
+//	         p (the hour and day of the last bucket prune) and, for leads,
+//	         a:<anonymous id> for every visitor merged in
+//	seen     sorted set of event id digests, scored by the entity's clock
+//	         in unix seconds
 //	pending  hash of transition id to the encoded transition record
 //
-// Leads also have "anons" (the anonymous ids merged into them) and
-// visitors "link" (the lead they were linked to). Every script touches the
-// keys of one entity only, so each runs on one Redis Cluster slot.
+// Visitors also have "link" (the lead they were linked to). Every script
+// touches the keys of one entity only, so each runs on one Redis Cluster
+// slot.
 
 // luaHelpers is shared by the scripts that update scores. decay mirrors
 // the rules engine: 2^(-dt/h), and no decay without a half-life.
@@ -33,8 +36,11 @@ end
 local function fmt_score(v, t)
   return string.format('%.17g', v) .. '|' .. string.format('%.0f', t)
 end
+local function sec(ms)
+  return string.format('%.0f', math.floor(ms / 1000))
+end
 local function trim_seen(key, clock, window, keep)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%.0f', clock - window))
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. sec(clock - window))
   redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 1))
 end
 `
@@ -68,7 +74,7 @@ local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or at)
 if at > clock then clock = at end
 redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', clock))
 if id ~= '' then
-  redis.call('ZADD', KEYS[2], clock, id)
+  redis.call('ZADD', KEYS[2], sec(clock), id)
   trim_seen(KEYS[2], clock, tonumber(ARGV[3]), tonumber(ARGV[4]))
 end
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'ident', '1') end
@@ -95,11 +101,14 @@ for _ = 1, n do
   redis.call('HSET', KEYS[1], 't:' .. ARGV[i], ARGV[i + 1]); i = i + 2
 end
 
-local day, hour = tonumber(ARGV[i]), tonumber(ARGV[i + 1]); i = i + 2
+local day, hour, mark = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
+i = i + 3
+if redis.call('HGET', KEYS[1], 'p') == mark then return result(0) end
+redis.call('HSET', KEYS[1], 'p', mark)
 local cut = {}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  cut[ARGV[i]] = {tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])}; i = i + 3
+  cut[ARGV[i]] = {day - tonumber(ARGV[i + 1]), hour - tonumber(ARGV[i + 2])}; i = i + 3
 end
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   local kind, sig, b = string.match(f, '^([dh]):(.+):(%-?%d+)$')
@@ -161,17 +170,17 @@ return {cur, redis.call('HGETALL', KEYS[2]),
 `)
 
 // mergeScript adds a visitor's history to a lead exactly once, guarded by
-// the lead's set of merged anonymous ids: counts and buckets are added,
+// an a:<anonymous id> field in the lead's state: counts and buckets are added,
 // scores decayed to the later time and added, the lead's traits win, and
 // the visitor's event ids join the lead's so a redelivered event of the
 // visitor stays a duplicate.
 //
-// KEYS: state, seen, anons of the lead. ARGV: anonymous id, dedupe window
+// KEYS: state, seen of the lead. ARGV: anonymous id, dedupe window
 // ms, dedupe max entries, n and n pairs (score, half-life ms), n and n
 // pairs (field, value) of the visitor's state, n and n pairs (event id,
 // clock) of the visitor's seen set. Returns 1, or 0 when already merged.
 var mergeScript = redis.NewScript(luaHelpers + `
-if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'a:' .. ARGV[1], '1') == 0 then return 0 end
 local window, keep = tonumber(ARGV[2]), tonumber(ARGV[3])
 local i = 4
 local half = {}

@@ -43,6 +43,7 @@ type Store struct {
 	anonTTL   time.Duration
 	observe   func(script string, d time.Duration)
 	log       *zap.Logger
+	plans     planCache
 
 	mu      sync.Mutex
 	aliases map[string]string // anonymous id to lead id; guarded by mu

@@ -295,6 +295,28 @@ func testLinkMerge(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	if res.State.Counts["blog"] != 2 || res.State.Days["download"] == nil {
 		t.Fatalf("merged state %+v, want blog=2 and the download bucket", res.State)
 	}
+	assertForgotten(t, s, "a1", lead)
+}
+
+// assertForgotten checks that a merged visitor keeps only its link and
+// that the lead lists it among its devices.
+func assertForgotten(t *testing.T, s *leadstore.Store, anon string, lead leadstore.Entity) {
+	t.Helper()
+	ctx := context.Background()
+	view, err := s.Show(ctx, leadstore.Anon(anon))
+	if err != nil {
+		t.Fatalf("show visitor: %v", err)
+	}
+	if len(view.State.Counts) != 0 || view.Seen != 0 {
+		t.Fatalf("merged visitor kept counts %v and %d ids", view.State.Counts, view.Seen)
+	}
+	view, err = s.Show(ctx, lead)
+	if err != nil {
+		t.Fatalf("show lead: %v", err)
+	}
+	if len(view.Anons) != 1 || view.Anons[0] != anon {
+		t.Fatalf("lead lists devices %v, want [%s]", view.Anons, anon)
+	}
 }
 
 func testAdvanceConflict(t *testing.T, s *leadstore.Store, r *rules.Rules) {

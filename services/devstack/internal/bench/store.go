@@ -13,20 +13,22 @@ import (
 )
 
 // score does to the lead store what the scorer does for one event:
-// link and merge on an identify, count, evaluate, record the stage
-// change and, as if the transition was published at once, acknowledge
-// it. It mirrors the scorer's processing without its Kafka side, so the
-// memory figures see the keys the scorer leaves behind.
+// link and merge on an identify, count for the lead a linked visitor
+// belongs to, evaluate, record the stage change and, as if the transition
+// was published at once, acknowledge it. It mirrors the scorer's
+// processing without its Kafka side, so the memory figures see the keys
+// the scorer leaves behind.
 func score(ctx context.Context, st *leadstore.Store, r *rules.Rules,
 	ev *leadstreamv1.Event) error {
-	e := leadstore.Anon(ev.GetAnonymousId())
-	if ev.GetLeadId() != "" {
-		e = leadstore.Lead(ev.GetLeadId())
-		if err := link(ctx, st, r, ev); err != nil {
-			return err
-		}
+	e, err := entity(ctx, st, r, ev)
+	if err != nil {
+		return err
 	}
 	res, err := st.Apply(ctx, e, r, ev)
+	if err == nil && res.LinkedTo != "" {
+		e = leadstore.Lead(res.LinkedTo)
+		res, err = st.Apply(ctx, e, r, ev)
+	}
 	if err != nil {
 		return err
 	}
@@ -48,16 +50,33 @@ func score(ctx context.Context, st *leadstore.Store, r *rules.Rules,
 	return st.Ack(ctx, e, ids...)
 }
 
-func link(ctx context.Context, st *leadstore.Store, r *rules.Rules,
-	ev *leadstreamv1.Event) error {
-	if ev.GetAnonymousId() == "" {
+// entity finds whom ev counts for as the scorer does: the lead, after
+// linking and merging the device on an event with both ids; the lead a
+// device is known to be linked to; else the visitor.
+func entity(ctx context.Context, st *leadstore.Store, r *rules.Rules,
+	ev *leadstreamv1.Event) (leadstore.Entity, error) {
+	anon, lead := ev.GetAnonymousId(), ev.GetLeadId()
+	if lead != "" {
+		return leadstore.Lead(lead), link(ctx, st, r, anon, lead)
+	}
+	if linked, ok := st.Cached(anon); ok {
+		return leadstore.Lead(linked), nil
+	}
+	return leadstore.Anon(anon), nil
+}
+
+func link(ctx context.Context, st *leadstore.Store, r *rules.Rules, anon, lead string) error {
+	if anon == "" {
 		return nil
 	}
-	v, err := st.Link(ctx, ev.GetAnonymousId(), ev.GetLeadId())
+	if merged, ok := st.Merged(anon); ok && merged == lead {
+		return nil
+	}
+	v, err := st.Link(ctx, anon, lead)
 	if err != nil {
 		return err
 	}
-	if v.LeadID == ev.GetLeadId() {
+	if v.LeadID == lead {
 		_, err = st.Merge(ctx, r, v)
 	}
 	return err
