@@ -34,7 +34,7 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Result, error) {
 	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "pending"),
 		s.key(e, "link")}
-	v, err := s.run(ctx, "apply", applyScript, keys, applyArgs(s, r, ev)...)
+	v, err := s.runQueued(ctx, "apply", applyScript, keys, applyArgs(s, r, ev))
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s to %s: %w", ev.GetId(), e.LeadID(), err)
 	}

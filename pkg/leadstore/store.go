@@ -44,6 +44,7 @@ type Store struct {
 	observe   func(script string, d time.Duration)
 	log       *zap.Logger
 	plans     planCache
+	batch     coalescer
 
 	mu      sync.Mutex
 	aliases map[string]string // anonymous id to lead id; guarded by mu
@@ -85,6 +86,7 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, erro
 		dedupeMax: DefaultDedupeMax, anonTTL: DefaultAnonTTL,
 		observe: func(string, time.Duration) {}, log: zap.NewNop(),
 		aliases: map[string]string{}, merged: map[string]string{}}
+	s.batch.rdb = rdb
 	for _, o := range opts {
 		o(s)
 	}

@@ -106,9 +106,16 @@ func (c *capture) ProcessHook(redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
-// ProcessPipelineHook implements redis.Hook.
-func (c *capture) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+// ProcessPipelineHook implements redis.Hook. The lead store sends the
+// apply scripts of concurrent callers as pipelines.
+func (c *capture) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(_ context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			c.cmds = append(c.cmds, cmd.Args())
+			cmd.SetErr(errCaptured)
+		}
+		return errCaptured
+	}
 }
 
 // applyCommands returns the EVALSHA commands of the lead store's apply
