@@ -54,8 +54,14 @@ end
 // ARGV: event id, event time, dedupe window ms, dedupe max entries,
 // identified (0|1), then n and n hash fields to increment, then n and n
 // score triples (name, half-life ms, points), then n and n trait pairs,
-// then the current day and hour and n prune triples (signal, last day
-// to drop, last hour to drop).
+// then the event's day, hour and prune mark, and n prune triples
+// (signal, days kept, hours kept). Buckets are scanned for pruning only
+// when the mark differs from the one stored in p: with the same hour and
+// day no bucket can have left its window since the last scan.
+//
+// NOTE: after a rules reload that shortens a window, the buckets the new
+// rules no longer need stay until the hour or day changes; they are
+// outside every window, so they only cost memory meanwhile.
 //
 // Returns {duplicate (0|1), state as a flat list, pending as a flat list},
 // or {2, lead id} when the visitor is linked.
