@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -34,66 +35,143 @@ func (o op) compare(a, b float64) bool {
 	return false
 }
 
-// cond is a node of a condition tree.
-type cond interface {
-	// eval reports whether the condition holds and, if it does, the
-	// reasons: each term that held, with its values.
-	eval(e *evalCtx) (bool, []string)
-	// explain renders the condition with its current values, whether or
-	// not it holds; it is how "not (...)" reasons are written.
-	explain(e *evalCtx) string
+// cond is a node of a condition tree: a *term, allCond, anyCond or
+// notCond. Evaluation switches on the type rather than calling methods, so
+// that the evaluation context stays on the caller's stack.
+type cond interface{ isCond() }
+
+type allCond struct {
+	items []cond
+	// cheap holds items ordered by cost, for the boolean pass (see order).
+	cheap []cond
 }
 
-type allCond struct{ items []cond }
-
-type anyCond struct{ items []cond }
+type anyCond struct {
+	items []cond
+	cheap []cond
+}
 
 type notCond struct{ inner cond }
 
-func (c allCond) eval(e *evalCtx) (bool, []string) {
-	var reasons []string
-	for _, item := range c.items {
-		ok, rs := item.eval(e)
-		if !ok {
-			return false, nil
+func (*term) isCond()   {}
+func (allCond) isCond() {}
+func (anyCond) isCond() {}
+func (notCond) isCond() {}
+
+// newList builds an all (or any) condition of items.
+func newList(items []cond, anyOf bool) cond {
+	cheap := order(items)
+	if anyOf {
+		return anyCond{items: items, cheap: cheap}
+	}
+	return allCond{items: items, cheap: cheap}
+}
+
+// order returns items cheapest first. Whether a list holds does not
+// depend on the order of its items, so the boolean pass may stop at the
+// first failing (or holding) item it tries; trying counters before
+// regular expressions makes that early stop cheap. Reasons keep the
+// written order.
+func order(items []cond) []cond {
+	out := append([]cond(nil), items...)
+	sort.SliceStable(out, func(i, j int) bool { return cost(out[i]) < cost(out[j]) })
+	return out
+}
+
+// cost roughly ranks how much work evaluating c takes.
+func cost(c cond) int {
+	switch c := c.(type) {
+	case *term:
+		return c.kind.cost()
+	case allCond:
+		return sumCost(c.items)
+	case anyCond:
+		return sumCost(c.items)
+	case notCond:
+		return cost(c.inner)
+	}
+	return 0
+}
+
+func sumCost(items []cond) int {
+	n := 0
+	for _, item := range items {
+		n += cost(item)
+	}
+	return n
+}
+
+// holds reports whether c holds; a missing condition never does. It
+// allocates nothing, so that the common case of an event that changes no
+// stage costs no garbage.
+func holds(c cond, e *evalCtx) bool {
+	switch c := c.(type) {
+	case *term:
+		return c.holds(e)
+	case allCond:
+		for _, item := range c.cheap {
+			if !holds(item, e) {
+				return false
+			}
 		}
-		reasons = append(reasons, rs...)
-	}
-	return true, reasons
-}
-
-func (c anyCond) eval(e *evalCtx) (bool, []string) {
-	held := false
-	var reasons []string
-	for _, item := range c.items {
-		if ok, rs := item.eval(e); ok {
-			held = true
-			reasons = append(reasons, rs...)
+		return true
+	case anyCond:
+		for _, item := range c.cheap {
+			if holds(item, e) {
+				return true
+			}
 		}
+		return false
+	case notCond:
+		return !holds(c.inner, e)
 	}
-	return held, reasons
+	return false
 }
 
-func (c notCond) eval(e *evalCtx) (bool, []string) {
-	if ok, _ := c.inner.eval(e); ok {
-		return false, nil
+// appendReasons appends to dst why c holds: each term that held, with its
+// values, in the written order; a "not" gives its rendered inner
+// condition. It is only called once holds reported true.
+func appendReasons(dst []string, c cond, e *evalCtx) []string {
+	switch c := c.(type) {
+	case *term:
+		return append(dst, c.explain(e))
+	case allCond:
+		for _, item := range c.items {
+			dst = appendReasons(dst, item, e)
+		}
+	case anyCond:
+		for _, item := range c.items {
+			if holds(item, e) {
+				dst = appendReasons(dst, item, e)
+			}
+		}
+	case notCond:
+		dst = append(dst, explain(c, e))
 	}
-	return true, []string{c.explain(e)}
+	return dst
 }
 
-func (c allCond) explain(e *evalCtx) string { return joinExplain(e, c.items, " and ") }
-
-func (c anyCond) explain(e *evalCtx) string { return joinExplain(e, c.items, " or ") }
-
-func (c notCond) explain(e *evalCtx) string {
-	return "not (" + unwrap(c.inner.explain(e)) + ")"
+// explain renders c with its current values, whether or not it holds; it
+// is how "not (...)" reasons are written.
+func explain(c cond, e *evalCtx) string {
+	switch c := c.(type) {
+	case *term:
+		return c.explain(e)
+	case allCond:
+		return joinExplain(e, c.items, " and ")
+	case anyCond:
+		return joinExplain(e, c.items, " or ")
+	case notCond:
+		return "not (" + unwrap(explain(c.inner, e)) + ")"
+	}
+	return ""
 }
 
 // joinExplain renders items joined by sep, bracketing nested lists.
 func joinExplain(e *evalCtx, items []cond, sep string) string {
 	parts := make([]string, len(items))
 	for i, item := range items {
-		parts[i] = item.explain(e)
+		parts[i] = explain(item, e)
 	}
 	return "(" + strings.Join(parts, sep) + ")"
 }

@@ -15,6 +15,9 @@ package rules
 //
 // A stage with no criteria never holds. The result depends only on s,
 // atMs and the rules: never on the wall clock or on map order.
+//
+// Evaluate allocates nothing when no stage changes: conditions are first
+// decided as booleans, and reasons are only written for a change.
 func (r *Rules) Evaluate(s *State, atMs int64) []Transition {
 	cur := s.Stage
 	if cur == 0 {
@@ -24,34 +27,31 @@ func (r *Rules) Evaluate(s *State, atMs int64) []Transition {
 		return nil
 	}
 	e := r.newEvalCtx(s, atMs)
-	if ok, reasons := evalCond(r.exclude, e); ok {
-		return []Transition{{From: cur, To: Excluded, Reasons: reasons}}
+	if holds(r.exclude, &e) {
+		return []Transition{{From: cur, To: Excluded, Reasons: appendReasons(nil, r.exclude, &e)}}
 	}
-	if r.identify && !s.Identified {
+	if cur >= SQL || r.identify && !s.Identified {
 		return nil
 	}
 
-	var out []Transition
-	mqlOK, mqlReasons := evalCond(r.mql, e)
-	sqlOK, sqlReasons := evalCond(r.sql, e)
-	if cur < MQL && (mqlOK || sqlOK) {
-		reasons := mqlReasons
-		if !mqlOK {
-			reasons = append([]string(nil), sqlReasons...)
+	sqlOK := holds(r.sql, &e)
+	mqlOK := cur < MQL && holds(r.mql, &e)
+	if !mqlOK && !sqlOK {
+		return nil
+	}
+	out := make([]Transition, 0, 2)
+	if cur < MQL {
+		// A lead meeting only the sql criteria passes through mql with
+		// the sql reasons.
+		why := r.sql
+		if mqlOK {
+			why = r.mql
 		}
-		out = append(out, Transition{From: cur, To: MQL, Reasons: reasons})
+		out = append(out, Transition{From: cur, To: MQL, Reasons: appendReasons(nil, why, &e)})
 		cur = MQL
 	}
-	if cur < SQL && sqlOK {
-		out = append(out, Transition{From: cur, To: SQL, Reasons: sqlReasons})
+	if sqlOK {
+		out = append(out, Transition{From: cur, To: SQL, Reasons: appendReasons(nil, r.sql, &e)})
 	}
 	return out
-}
-
-// evalCond evaluates c; a missing condition never holds.
-func evalCond(c cond, e *evalCtx) (bool, []string) {
-	if c == nil {
-		return false, nil
-	}
-	return c.eval(e)
 }

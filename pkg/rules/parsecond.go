@@ -141,10 +141,7 @@ func (p *parser) list2cond(n *yaml.Node, field string, ns names, depth int, anyO
 	if len(items) != len(n.Content) {
 		return nil
 	}
-	if anyOf {
-		return anyCond{items: items}
-	}
-	return allCond{items: items}
+	return newList(items, anyOf)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -8,6 +8,21 @@ import (
 // termKind says what a term measures.
 type termKind int
 
+// cost ranks how much work measuring a term of the kind takes: a map
+// lookup, a decay, a scan of buckets, a trait test that may run a regular
+// expression.
+func (k termKind) cost() int {
+	switch k {
+	case kindLifetime:
+		return 1
+	case kindScore:
+		return 2
+	case kindCount, kindDistinctDays:
+		return 4
+	}
+	return 8
+}
+
 const (
 	kindLifetime     termKind = iota + 1 // blog_view >= 2
 	kindCount                            // count(blog_view, 14d) >= 2
@@ -36,8 +51,10 @@ type evalCtx struct {
 	hour int64 // unix hour of atMs
 }
 
-func (r *Rules) newEvalCtx(s *State, atMs int64) *evalCtx {
-	return &evalCtx{r: r, s: s, atMs: atMs, day: localDay(atMs, r.loc), hour: unixHour(atMs)}
+// newEvalCtx returns the context of s at atMs. It is a value so that it
+// can live on the caller's stack.
+func (r *Rules) newEvalCtx(s *State, atMs int64) evalCtx {
+	return evalCtx{r: r, s: s, atMs: atMs, day: localDay(atMs, r.loc), hour: unixHour(atMs)}
 }
 
 // score values score name at evaluation time.
@@ -68,18 +85,12 @@ func (t *term) String() string {
 	return t.lhs() + " " + string(t.op) + " " + formatNumber(t.n)
 }
 
-func (t *term) eval(e *evalCtx) (bool, []string) {
+// holds reports whether the term holds for the lead at evaluation time.
+func (t *term) holds(e *evalCtx) bool {
 	if t.kind == kindTrait {
-		if !t.trait.holds(e.s.Traits) {
-			return false, nil
-		}
-		return true, []string{t.explain(e)}
+		return t.trait.holds(e.s.Traits)
 	}
-	v := t.value(e)
-	if !t.op.compare(v, t.n) {
-		return false, nil
-	}
-	return true, []string{t.explain(e)}
+	return t.op.compare(t.value(e), t.n)
 }
 
 // explain renders the term with its value: "blog_view = 2 >= 2", or for a
@@ -120,15 +131,34 @@ func (t *term) windowCount(e *evalCtx, distinct bool) int64 {
 	if d, whole := t.window.days(); whole {
 		buckets, last, span = e.s.Days[t.name], e.day, d
 	}
+	if int64(len(buckets)) > span {
+		return sumSpan(buckets, last-span+1, last, distinct)
+	}
 	var total int64
 	for k, n := range buckets {
 		if k > last-span && k <= last && n > 0 {
-			if distinct {
-				total++
-			} else {
-				total += n
-			}
+			total += bucketValue(n, distinct)
 		}
 	}
 	return total
+}
+
+// sumSpan is windowCount for maps with more buckets than the window has:
+// it looks up each bucket of [first, last] instead of scanning the map.
+func sumSpan(buckets map[int64]int64, first, last int64, distinct bool) int64 {
+	var total int64
+	for k := first; k <= last; k++ {
+		if n := buckets[k]; n > 0 {
+			total += bucketValue(n, distinct)
+		}
+	}
+	return total
+}
+
+// bucketValue is what a bucket holding n > 0 adds to a window's value.
+func bucketValue(n int64, distinct bool) int64 {
+	if distinct {
+		return 1
+	}
+	return n
 }

@@ -76,11 +76,12 @@ func TestTerms(t *testing.T) {
 				t.Fatalf("parse term: %v", err)
 			}
 			e := r.newEvalCtx(s, at)
-			held, reasons := tm.eval(e)
-			if held != tt.holds || tm.explain(e) != tt.explain {
-				t.Errorf("got %v %q, want %v %q", held, tm.explain(e), tt.holds, tt.explain)
+			held := holds(tm, &e)
+			if held != tt.holds || tm.explain(&e) != tt.explain {
+				t.Errorf("got %v %q, want %v %q", held, tm.explain(&e), tt.holds, tt.explain)
 			}
-			if held && (len(reasons) != 1 || reasons[0] != tt.explain) {
+			if reasons := appendReasons(nil, tm, &e); len(reasons) != 1 ||
+				reasons[0] != tt.explain {
 				t.Errorf("reasons %q", reasons)
 			}
 		})
