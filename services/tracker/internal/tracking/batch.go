@@ -43,8 +43,19 @@ type wireEvent struct {
 // DecodeBatch decodes a batch body. It fails with ErrMalformed when the
 // body is not a batch and ErrTooManyEvents past limits.MaxEvents; an
 // event that cannot be read is reported in problems by its index, so
-// the sender learns about every bad event at once.
+// the sender learns about every bad event at once. The batch keeps no
+// reference to body, which the caller may reuse.
 func DecodeBatch(body []byte, limits Limits) (Batch, Problems, error) {
+	if b, ok := decodeFast(body, limits); ok {
+		return b, nil, nil
+	}
+	return decodeStrict(body, limits)
+}
+
+// decodeStrict is the reference decoder: encoding/json in three passes.
+// It decides every body the single-pass decoder declines, so it alone
+// writes the errors and problems a sender sees.
+func decodeStrict(body []byte, limits Limits) (Batch, Problems, error) {
 	var w wireBatch
 	if err := json.Unmarshal(body, &w); err != nil {
 		return Batch{}, nil, fmt.Errorf("%w: %w", ErrMalformed, err)

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -79,6 +80,29 @@ func FuzzBatchDecode(f *testing.F) {
 			if ev, more := p.Build(i, raw, m); len(more) == 0 {
 				checkAccepted(t, p, ev)
 			}
+		}
+	})
+}
+
+// FuzzBatchDecoders checks the single-pass decoder against the strict
+// one: whenever it accepts a body, the strict decoder must accept it
+// too, without problems, and decode the same batch.
+func FuzzBatchDecoders(f *testing.F) {
+	for _, s := range append(fastBodies(), declinedBodies()...) {
+		f.Add([]byte(s))
+	}
+	limits := Limits{MaxEvents: 3, MaxProps: 50, MaxKeyLen: 64, MaxValueLen: 1024}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := decodeFast(body, limits)
+		if !ok {
+			return
+		}
+		strict, problems, err := decodeStrict(body, limits)
+		if err != nil || len(problems) > 0 {
+			t.Fatalf("single pass accepted what strict refuses: %v %v", err, problems)
+		}
+		if !reflect.DeepEqual(fast, strict) {
+			t.Fatalf("decoders differ:\nfast   %+v\nstrict %+v", fast, strict)
 		}
 	})
 }
