@@ -5,10 +5,11 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -128,7 +129,7 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// Servers forwarding events may carry any user agent; only browser
 	// traffic is screened for bots.
 	if batch.Snippet && c.filterBot(r, source, len(events)) {
-		writeJSON(w, http.StatusAccepted, acceptedBody{Accepted: len(events)})
+		writeAccepted(w, len(events))
 		return
 	}
 	if err := c.opts.Publisher.Produce(r.Context(), events); err != nil {
@@ -137,12 +138,14 @@ func (c *Collector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	c.metrics.accepted.WithLabelValues(source.String()).Add(float64(len(events)))
 	c.log.Debug("batch accepted", zap.Int("events", len(events)), zap.String("site", site.Name))
-	writeJSON(w, http.StatusAccepted, acceptedBody{Accepted: len(events)})
+	writeAccepted(w, len(events))
 }
 
 // readBatch reads and decodes the body within the size limit.
 func (c *Collector) readBatch(w http.ResponseWriter, r *http.Request) (tracking.Batch, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.opts.MaxBodyBytes))
+	buf, err := c.readBody(w, r)
+	defer putBody(buf)
+	body := buf.Bytes()
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -177,6 +180,34 @@ func (c *Collector) readBatch(w http.ResponseWriter, r *http.Request) (tracking.
 		return batch, false
 	}
 	return batch, true
+}
+
+// bodies holds request body buffers between requests; DecodeBatch keeps
+// no reference to the body, so a buffer is free again once decoded.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse, so that one huge
+// request does not pin its memory for good.
+const maxPooledBody = 1 << 20
+
+// readBody reads the body, up to the size limit, into a pooled buffer
+// sized from Content-Length when the client sent one.
+func (c *Collector) readBody(w http.ResponseWriter, r *http.Request) (*bytes.Buffer, error) {
+	buf := bodies.Get().(*bytes.Buffer)
+	buf.Reset()
+	if n := r.ContentLength; n > 0 && n <= c.opts.MaxBodyBytes {
+		// ReadFrom wants bytes.MinRead free before each read; with them
+		// the body fits without growing the buffer.
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, c.opts.MaxBodyBytes))
+	return buf, err
+}
+
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		bodies.Put(buf)
+	}
 }
 
 // buildBatch checks every event and stamps it; one bad event refuses the

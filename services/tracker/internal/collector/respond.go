@@ -3,6 +3,7 @@ package collector
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/leadstream/leadstream/services/tracker/internal/tracking"
 )
@@ -27,8 +28,16 @@ type errorBody struct {
 	Rejected tracking.Problems `json:"rejected,omitempty"`
 }
 
-type acceptedBody struct {
-	Accepted int `json:"accepted"`
+// writeAccepted answers a batch taken whole with the JSON
+// {"accepted":n}, written without reflection since every batch gets it.
+func writeAccepted(w http.ResponseWriter, n int) {
+	var b [32]byte
+	body := strconv.AppendInt(append(b[:0], `{"accepted":`...), int64(n), 10)
+	body = append(body, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = w.Write(body)
 }
 
 func writeJSON(w http.ResponseWriter, code int, body any) {

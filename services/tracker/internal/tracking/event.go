@@ -176,6 +176,9 @@ func (c *checker) checkFields(raw Raw) {
 // checkText refuses text that is not UTF-8, holds control characters or
 // is longer than max characters; it reports whether s is fine.
 func (c *checker) checkText(field, s string, max int) bool {
+	if plainText(s, max) {
+		return true
+	}
 	if !utf8.ValidString(s) {
 		c.add(ReasonInvalidText, field+" is not valid UTF-8")
 		return false
@@ -205,6 +208,10 @@ func (c *checker) checkMap(field string, m map[string]string) map[string]string 
 		return nil
 	}
 	for k, v := range m {
+		// The names of fields are built only for a problem's detail.
+		if k != "" && plainText(k, c.limits.MaxKeyLen) && plainText(v, c.limits.MaxValueLen) {
+			continue
+		}
 		if k == "" {
 			c.add(ReasonInvalidKey, field+" has an empty name")
 			continue
@@ -214,6 +221,20 @@ func (c *checker) checkMap(field string, m map[string]string) map[string]string 
 		}
 	}
 	return m
+}
+
+// plainText reports whether s is printable ASCII of at most max bytes,
+// which checkText passes without looking further.
+func plainText(s string, max int) bool {
+	if len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // isToken reports whether s holds only the characters allowed in types
