@@ -71,14 +71,41 @@ func BenchmarkEvent(b *testing.B) {
 
 	run := func(b *testing.B, s *State) {
 		b.ReportAllocs()
+		var sigs []string
 		i := 0
 		for b.Loop() {
 			ev := evs[i%len(evs)]
 			i++
-			r.Signals(ev)
+			sigs = r.AppendSignals(sigs[:0], ev)
 			r.Evaluate(s, ev.GetOccurredAtUnixMs())
 		}
 	}
 	b.Run("quiet", func(b *testing.B) { run(b, quiet) })
 	b.Run("transition", func(b *testing.B) { run(b, moving) })
+}
+
+// TestQuietEventAllocations holds the hot path to its promise: for every
+// event of a realistic lead, reading its signals into a reused slice and
+// evaluating a state that does not change stage allocates nothing.
+func TestQuietEventAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	r, evs := benchLead(t)
+	s := leadState(r, evs)
+	s.Stage, s.Epoch = MQL, 1
+	sigs := make([]string, 0, 8)
+	for i, ev := range evs {
+		at := ev.GetOccurredAtUnixMs()
+		if trs := r.Evaluate(s, at); len(trs) != 0 {
+			t.Fatalf("event %d: the lead changes stage: %v", i, trs)
+		}
+		n := testing.AllocsPerRun(50, func() {
+			sigs = r.AppendSignals(sigs[:0], ev)
+			r.Evaluate(s, at)
+		})
+		if n != 0 {
+			t.Errorf("event %d (%s %s): %v allocations", i, ev.GetType(), ev.GetUrl(), n)
+		}
+	}
 }

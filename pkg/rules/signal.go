@@ -21,9 +21,9 @@ type signal struct {
 	props map[string]string
 }
 
-// matches reports whether ev produces the signal. evPath is the cleaned
-// path of ev.Url, or ok=false when the URL has no usable path.
-func (s *signal) matches(ev *leadstreamv1.Event, evPath func() (string, bool)) bool {
+// matches reports whether ev produces the signal; evPath reads the
+// cleaned path of ev.Url at most once across the signals of one event.
+func (s *signal) matches(ev *leadstreamv1.Event, evPath *lazyPath) bool {
 	if ev.GetType() != s.event {
 		return false
 	}
@@ -36,63 +36,79 @@ func (s *signal) matches(ev *leadstreamv1.Event, evPath func() (string, bool)) b
 	if s.urlPath == "" {
 		return true
 	}
-	p, ok := evPath()
+	p, ok := evPath.get()
 	return ok && matchPath(s.urlPath, p)
 }
 
 // Signals returns the names of every signal ev produces, sorted. An event
-// may produce several signals, or none.
+// may produce several signals, or none (nil). The slice is new on every
+// call; AppendSignals reuses the caller's.
 func (r *Rules) Signals(ev *leadstreamv1.Event) []string {
-	candidates := r.byEvent[ev.GetType()]
-	if len(candidates) == 0 {
-		return nil
-	}
-	evPath := lazyPath(ev.GetUrl())
-
-	var out []string
-	for _, s := range candidates {
-		if s.matches(ev, evPath) {
-			out = append(out, s.name)
-		}
-	}
-	return out
+	return r.AppendSignals(nil, ev)
 }
 
-// lazyPath parses rawURL at most once, and only when a signal asks.
-func lazyPath(rawURL string) func() (string, bool) {
-	var (
-		done bool
-		p    string
-		ok   bool
-	)
-	return func() (string, bool) {
-		if !done {
-			p, ok = urlPath(rawURL)
-			done = true
+// AppendSignals appends the names of every signal ev produces, sorted, to
+// dst and returns the extended slice, as Signals does. With a dst of
+// enough capacity, reused from event to event, it allocates nothing for
+// the URLs events usually carry. The names are shared with r and must not
+// be changed.
+func (r *Rules) AppendSignals(dst []string, ev *leadstreamv1.Event) []string {
+	candidates := r.byEvent[ev.GetType()]
+	evPath := lazyPath{raw: ev.GetUrl()}
+	for _, s := range candidates {
+		if s.matches(ev, &evPath) {
+			dst = append(dst, s.name)
 		}
-		return p, ok
 	}
+	return dst
+}
+
+// lazyPath parses a URL at most once, and only when a signal asks.
+type lazyPath struct {
+	raw  string
+	done bool
+	path string
+	ok   bool
+}
+
+func (l *lazyPath) get() (string, bool) {
+	if !l.done {
+		l.path, l.ok = urlPath(l.raw)
+		l.done = true
+	}
+	return l.path, l.ok
 }
 
 // urlPath returns the decoded path of rawURL with one trailing slash
 // removed (so "/pricing/" reads as "/pricing"); "/" for a URL without a
 // path. It fails for an empty or unparsable URL.
 func urlPath(rawURL string) (string, bool) {
-	if strings.TrimSpace(rawURL) == "" {
+	raw := strings.TrimSpace(rawURL)
+	if raw == "" {
 		return "", false
 	}
-	u, err := url.Parse(strings.TrimSpace(rawURL))
-	if err != nil {
-		return "", false
+	p, ok := plainPath(raw)
+	if !ok {
+		if p, ok = parsedPath(raw); !ok {
+			return "", false
+		}
 	}
-	p := u.Path
 	if p == "" || p[0] != '/' {
 		p = "/" + p
 	}
-	if len(p) > 1 && strings.HasSuffix(p, "/") {
+	if len(p) > 1 && p[len(p)-1] == '/' {
 		p = p[:len(p)-1]
 	}
 	return p, true
+}
+
+// parsedPath returns the decoded path of raw as net/url reads it.
+func parsedPath(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	return u.Path, true
 }
 
 // matchPath matches a path against a url_path pattern. A pattern ending
@@ -106,24 +122,38 @@ func matchPath(pattern, p string) bool {
 		ok, err := path.Match(pattern, p)
 		return ok && err == nil
 	}
-	depth := strings.Count(prefix, "/")
-	parts := strings.SplitN(p, "/", depth+2)
-	if len(parts) < depth+2 || parts[depth+1] == "" {
+	// The first depth+1 segments of p must match the prefix, and something
+	// must follow them.
+	end := nthSlash(p, strings.Count(prefix, "/")+1)
+	if end < 0 || end == len(p)-1 {
 		return false
 	}
-	ok, err := path.Match(prefix, strings.Join(parts[:depth+1], "/"))
+	ok, err := path.Match(prefix, p[:end])
 	return ok && err == nil
 }
 
 // deepPrefix splits a pattern ending in "/*" or "/**" into the part before
 // that suffix.
 func deepPrefix(pattern string) (string, bool) {
-	for _, suffix := range []string{"/**", "/*"} {
-		if strings.HasSuffix(pattern, suffix) {
-			return strings.TrimSuffix(pattern, suffix), true
-		}
+	if prefix, ok := strings.CutSuffix(pattern, "/**"); ok {
+		return prefix, true
+	}
+	if prefix, ok := strings.CutSuffix(pattern, "/*"); ok {
+		return prefix, true
 	}
 	return "", false
+}
+
+// nthSlash returns the index of the n-th "/" in p (n >= 1), or -1.
+func nthSlash(p string, n int) int {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' {
+			if n--; n == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // sortedKeys returns the keys of m in order.
