@@ -57,5 +57,10 @@ func (r *Rules) finish() {
 		r.byEvent[s.event] = append(r.byEvent[s.event], s)
 	}
 	r.scoreNames = sortedKeys(r.scores)
+	for _, t := range r.traits {
+		if t.matches != nil {
+			t.cache = newMatchCache()
+		}
+	}
 	r.spec = r.buildSpec()
 }

@@ -12,9 +12,11 @@ type trait struct {
 	field string
 	// Exactly one test kind is set: matches, in, equals or bounds.
 	matches *regexp.Regexp
-	in      []string // lower case, as written otherwise
-	equals  *string
-	bounds  []bound
+	// cache remembers recent results of matches; see matchCache.
+	cache  *matchCache
+	in     []string // lower case, as written otherwise
+	equals *string
+	bounds []bound
 }
 
 // bound is one numeric comparison, e.g. gte 50.
@@ -32,7 +34,7 @@ func (t *trait) holds(traits map[string]string) bool {
 	}
 	switch {
 	case t.matches != nil:
-		return t.matches.MatchString(raw)
+		return t.cache.match(t.matches, raw)
 	case t.equals != nil:
 		return raw == *t.equals
 	case t.in != nil:
@@ -43,13 +45,43 @@ func (t *trait) holds(traits map[string]string) bool {
 }
 
 func (t *trait) inList(raw string) bool {
-	low := strings.ToLower(raw)
+	if !isASCII(raw) {
+		raw = strings.ToLower(raw)
+	}
 	for _, v := range t.in {
-		if v == low {
+		if equalLowerASCII(v, raw) {
 			return true
 		}
 	}
 	return false
+}
+
+// equalLowerASCII reports whether low equals s in lower case, for an s
+// that is ASCII or lower case already; unlike strings.ToLower it
+// allocates nothing.
+func equalLowerASCII(low, s string) bool {
+	if len(low) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != low[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *trait) inBounds(raw string) bool {
