@@ -205,11 +205,20 @@ func balanced(s string) bool {
 // formatValue writes a measured value compactly: one decimal at most,
 // trailing zeros trimmed (41.5, 40, 2).
 func formatValue(v float64) string {
+	return string(appendValue(make([]byte, 0, 24), v))
+}
+
+// appendValue appends v to b as formatValue writes it.
+func appendValue(b []byte, v float64) []byte {
 	v = math.Round(v*10) / 10
 	if v == 0 {
 		v = 0 // no "-0"
 	}
-	return strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
+	b = strconv.AppendFloat(b, v, 'f', 1, 64)
+	if n := len(b); n >= 2 && b[n-2] == '.' && b[n-1] == '0' {
+		b = b[:n-2]
+	}
+	return b
 }
 
 // formatNumber writes a number from the rules file as its author wrote it,

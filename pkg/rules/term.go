@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"fmt"
-	"strconv"
-)
+import "strconv"
 
 // termKind says what a term measures.
 type termKind int
@@ -64,17 +61,24 @@ func (e *evalCtx) score(name string) float64 {
 
 // lhs renders the measured side of the term, e.g. "count(x, 14d)".
 func (t *term) lhs() string {
+	return string(t.appendLHS(make([]byte, 0, 64)))
+}
+
+// appendLHS appends the measured side of the term to b.
+func (t *term) appendLHS(b []byte) []byte {
 	switch t.kind {
 	case kindCount:
-		return "count(" + t.name + ", " + t.window.text + ")"
+		return append(append(append(append(append(b, "count("...), t.name...), ", "...),
+			t.window.text...), ')')
 	case kindDistinctDays:
-		return "distinct_days(" + t.name + ", " + t.window.text + ")"
+		return append(append(append(append(append(b, "distinct_days("...), t.name...),
+			", "...), t.window.text...), ')')
 	case kindScore:
-		return "score(" + t.name + ")"
+		return append(append(append(b, "score("...), t.name...), ')')
 	case kindTrait:
-		return "trait " + t.name
+		return append(append(b, "trait "...), t.name...)
 	}
-	return t.name
+	return append(b, t.name...)
 }
 
 // String renders the term in canonical form, as the parser accepts it.
@@ -103,8 +107,12 @@ func (t *term) explain(e *evalCtx) string {
 		}
 		return t.lhs() + " (" + t.trait.field + " = " + strconv.Quote(raw) + ")"
 	}
-	return fmt.Sprintf("%s = %s %s %s", t.lhs(), formatValue(t.value(e)), t.op,
-		formatNumber(t.n))
+	// One buffer and one string per reason: reasons are written for every
+	// stage change.
+	b := t.appendLHS(make([]byte, 0, 64))
+	b = appendValue(append(b, " = "...), t.value(e))
+	b = append(append(append(b, ' '), t.op...), ' ')
+	return string(strconv.AppendFloat(b, t.n, 'f', -1, 64))
 }
 
 // value measures the term's left-hand side for the lead at evaluation time.
