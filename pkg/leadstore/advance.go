@@ -11,7 +11,7 @@ import (
 
 // Read returns the state and pending transitions of entity e.
 func (s *Store) Read(ctx context.Context, e Entity) (*rules.State, []Pending, error) {
-	keys := []string{s.key(e, "state"), s.key(e, "pending")}
+	keys := []string{s.key(e, partState), s.key(e, partPending)}
 	v, err := s.run(ctx, "read", readScript, keys)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", e.LeadID(), err)
@@ -32,7 +32,7 @@ func (s *Store) Advance(ctx context.Context, e Entity, fromEpoch int64, stage ru
 	for _, p := range recs {
 		args = append(args, p.ID, p.Record)
 	}
-	keys := []string{s.key(e, "state"), s.key(e, "pending")}
+	keys := []string{s.key(e, partState), s.key(e, partPending)}
 	v, err := s.run(ctx, "advance", advanceScript, keys, args...)
 	if err != nil {
 		return fmt.Errorf("advance %s to %s: %w", e.LeadID(), stage, err)
@@ -48,7 +48,7 @@ func (s *Store) Ack(ctx context.Context, e Entity, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.rdb.HDel(ctx, s.key(e, "pending"), ids...).Err(); err != nil {
+	if err := s.rdb.HDel(ctx, s.key(e, partPending), ids...).Err(); err != nil {
 		return fmt.Errorf("ack transitions of %s: %w", e.LeadID(), err)
 	}
 	return nil
@@ -60,7 +60,7 @@ func (s *Store) AckAll(ctx context.Context, acks map[Entity][]string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for e, ids := range acks {
 			if len(ids) > 0 {
-				p.HDel(ctx, s.key(e, "pending"), ids...)
+				p.HDel(ctx, s.key(e, partPending), ids...)
 			}
 		}
 		return nil

@@ -32,8 +32,7 @@ type Result struct {
 // the redelivery.
 func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Result, error) {
-	keys := []string{s.key(e, "state"), s.key(e, "seen"), s.key(e, "pending"),
-		s.key(e, "link")}
+	keys := []string{s.key(e, partState), s.key(e, partPending), s.key(e, partLink)}
 	v, err := s.runQueued(ctx, "apply", applyScript, keys, applyArgs(s, r, ev))
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s to %s: %w", ev.GetId(), e.LeadID(), err)
@@ -77,7 +76,7 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 	}
 	sigs := r.Signals(ev)
 	args := make([]any, 0, 16+len(sigs)*6+len(p.prune))
-	args = append(args, seenID(ev.GetId()), at, s.window.Milliseconds(), s.dedupeMax, ident)
+	args = append(args, seenID(ev.GetId()), at, s.window.Milliseconds(), s.seenSlots(), ident)
 
 	var incr, scores []any
 	for _, sig := range sigs {
@@ -104,9 +103,9 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 	return append(args, p.prune...)
 }
 
-// seenID is what the seen set remembers of an event id: the first 64
-// bits of its SHA-256, as 8 raw bytes. Ids are often UUIDs of 36
-// characters, and the seen set is most of what a lead costs in Redis; two
+// seenID is what the state remembers of an event id: the first 64 bits
+// of its SHA-256, as 8 raw bytes. Ids are often UUIDs of 36 characters,
+// and remembered ids are most of what a lead costs in Redis; two
 // ids of one lead sharing a digest are about as likely as a 1-in-10^11
 // draw even with 10,000 ids remembered.
 func seenID(id string) string {

@@ -30,11 +30,32 @@ func (e Entity) LeadID() string {
 	return e.id
 }
 
-// key returns the key of one part of e, e.g. "ls:{lead:42}:state".
+// The parts of an entity's keys.
+const (
+	partState   = ""
+	partPending = ":p"
+	partLink    = ":l"
+)
+
+// key returns the key of one part of e: "ls:{l:42}" is the state of lead
+// 42, "ls:{l:42}:p" its pending transitions, "ls:{a:7f3}:l" the link of
+// visitor 7f3. Names are short because every key's name is kept in
+// memory with it.
 func (s *Store) key(e Entity, part string) string {
-	kind := "lead"
+	kind := "l"
 	if e.anon {
-		kind = "anon"
+		kind = "a"
 	}
-	return s.prefix + ":{" + kind + ":" + e.id + "}:" + part
+	return s.prefix + ":{" + kind + ":" + e.id + "}" + part
 }
+
+// seenSlots returns how many slots of five remembered ids an entity
+// keeps: enough for the dedupe bound besides the slot being filled, so
+// between dedupeMax and dedupeMax+5 ids are remembered.
+func (s *Store) seenSlots() int { return (s.dedupeMax+seenPerSlot-1)/seenPerSlot + 1 }
+
+// seenPerSlot is how many 12-byte id records one hash field packs.
+const seenPerSlot = 5
+
+// seenRecord is the size of one remembered id: digest and seconds.
+const seenRecord = 12

@@ -20,7 +20,6 @@ type Visitor struct {
 	// LeadID is the lead the visitor is linked to: the first link wins.
 	LeadID string
 	state  []any
-	seen   []any
 }
 
 // Resolve returns the lead anonID is linked to, if any. Links never
@@ -32,7 +31,7 @@ func (s *Store) Resolve(ctx context.Context, anonID string) (string, bool, error
 	if ok {
 		return lead, true, nil
 	}
-	lead, err := s.rdb.Get(ctx, s.key(Anon(anonID), "link")).Result()
+	lead, err := s.rdb.Get(ctx, s.key(Anon(anonID), partLink)).Result()
 	if err == redis.Nil {
 		return "", false, nil
 	}
@@ -67,33 +66,30 @@ func (s *Store) remember(anonID, leadID string) {
 // the visitor with the lead it is linked to and its history to merge.
 func (s *Store) Link(ctx context.Context, anonID, leadID string) (*Visitor, error) {
 	e := Anon(anonID)
-	keys := []string{s.key(e, "link"), s.key(e, "state"), s.key(e, "seen")}
+	keys := []string{s.key(e, partLink), s.key(e, partState)}
 	v, err := s.run(ctx, "link", linkScript, keys, leadID, s.anonTTL.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("link %s to %s: %w", anonID, leadID, err)
 	}
 	parts, ok := v.([]any)
-	if !ok || len(parts) != 3 {
+	if !ok || len(parts) != 2 {
 		return nil, fmt.Errorf("link %s: %w", anonID, ErrBadReply)
 	}
 	linked, _ := parts[0].(string)
 	st, _ := parts[1].([]any)
-	seen, _ := parts[2].([]any)
 	s.remember(anonID, linked)
-	return &Visitor{AnonID: anonID, LeadID: linked, state: st, seen: seen}, nil
+	return &Visitor{AnonID: anonID, LeadID: linked, state: st}, nil
 }
 
 // Merge adds v's history to its lead as r.Merge does, exactly once per
 // anonymous id, and reports whether this call merged it.
 func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, error) {
 	p := s.plans.get(r)
-	args := []any{v.AnonID, s.window.Milliseconds(), s.dedupeMax, len(p.halfLives) / 2}
+	args := []any{v.AnonID, s.window.Milliseconds(), s.seenSlots(), len(p.halfLives) / 2}
 	args = append(args, p.halfLives...)
 	args = append(append(args, len(v.state)/2), v.state...)
-	args = append(append(args, len(v.seen)/2), v.seen...)
 
-	e := Lead(v.LeadID)
-	keys := []string{s.key(e, "state"), s.key(e, "seen")}
+	keys := []string{s.key(Lead(v.LeadID), partState)}
 	res, err := s.run(ctx, "merge", mergeScript, keys, args...)
 	if err != nil {
 		return false, fmt.Errorf("merge %s into %s: %w", v.AnonID, v.LeadID, err)
@@ -106,13 +102,13 @@ func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, er
 	return n == 1, nil
 }
 
-// forget deletes a merged visitor's history, keeping only its link. The
+// forget deletes a merged visitor's state, keeping only its link. The
 // lead holds the counts and the event ids now, and every later event of
 // the visitor goes to the lead; a stop before this leaves the history to
 // the time to live Link gave it.
 func (s *Store) forget(ctx context.Context, anonID string) error {
 	e := Anon(anonID)
-	err := s.rdb.Unlink(ctx, s.key(e, "state"), s.key(e, "seen")).Err()
+	err := s.rdb.Unlink(ctx, s.key(e, partState)).Err()
 	if err != nil {
 		return fmt.Errorf("delete merged visitor %s: %w", anonID, err)
 	}
@@ -154,18 +150,18 @@ func (s *Store) Show(ctx context.Context, e Entity) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	seen, err := s.rdb.ZCard(ctx, s.key(e, "seen")).Result()
-	if err != nil {
-		return nil, fmt.Errorf("show %s: %w", e.LeadID(), err)
-	}
-	fields, err := s.rdb.HKeys(ctx, s.key(e, "state")).Result()
+	fields, err := s.rdb.HGetAll(ctx, s.key(e, partState)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("show %s: %w", e.LeadID(), err)
 	}
 	var anons []string
-	for _, f := range fields {
+	var seen int64
+	for f, v := range fields {
 		if anon, ok := strings.CutPrefix(f, "a:"); ok {
 			anons = append(anons, anon)
+		}
+		if len(f) > 1 && f[0] == '~' {
+			seen += int64(len(v) / seenRecord)
 		}
 	}
 	sort.Strings(anons)
@@ -175,7 +171,7 @@ func (s *Store) Show(ctx context.Context, e Entity) (*View, error) {
 // Clock returns the latest event time counted for e, in unix ms; 0 when
 // none.
 func (s *Store) Clock(ctx context.Context, e Entity) (int64, error) {
-	v, err := s.rdb.HGet(ctx, s.key(e, "state"), "clock").Result()
+	v, err := s.rdb.HGet(ctx, s.key(e, partState), "clock").Result()
 	if err == redis.Nil {
 		return 0, nil
 	}

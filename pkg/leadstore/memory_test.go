@@ -37,17 +37,17 @@ func TestLeadMemory(t *testing.T) {
 		}
 	}
 	total := int64(0)
-	for _, part := range []string{"state", "seen"} {
+	for _, part := range []string{partState} {
 		key := s.key(lead, part)
 		n, err := rdb.MemoryUsage(ctx, key).Result()
 		if err != nil {
 			t.Fatalf("memory usage of %s: %v", key, err)
 		}
 		enc, _ := rdb.ObjectEncoding(ctx, key).Result()
-		t.Logf("%s: %d bytes (%s)", part, n, enc)
+		t.Logf("%s: %d bytes (%s)", key, n, enc)
 		total += n
 	}
-	fields, _ := rdb.HGetAll(ctx, s.key(lead, "state")).Result()
+	fields, _ := rdb.HGetAll(ctx, s.key(lead, partState)).Result()
 	t.Logf("state fields: %v", fields)
 	t.Logf("lead after 20 events: %d bytes", total)
 	if total > maxLeadBytes {

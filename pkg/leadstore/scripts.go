@@ -3,15 +3,22 @@ package leadstore
 import "github.com/redis/go-redis/v9"
 
 // The scripts below keep one entity (a lead or an anonymous visitor) in
-// three keys that share a hash tag:
+// at most two keys that share a hash tag:
 //
 //	state    hash: stage, epoch, ident, clock, c:<signal>, d:<signal>:<day>,
 //	         h:<signal>:<hour>, s:<score> ("<value>|<at_ms>"), t:<field>,
-//	         p (the hour and day of the last bucket prune) and, for leads,
-//	         a:<anonymous id> for every visitor merged in
-//	seen     sorted set of event id digests, scored by the entity's clock
-//	         in unix seconds
+//	         p (the hour and day of the last bucket prune), for leads
+//	         a:<anonymous id> for every visitor merged in, and the event
+//	         ids already counted: "~" (how many were ever added) and
+//	         ~<slot> fields of up to five packed 12-byte records
 //	pending  hash of transition id to the encoded transition record
+//
+// A record is an 8-byte event id digest and the entity's clock, in unix
+// seconds, when the id was added (4 bytes, big endian). Id number n goes
+// to slot n/5; a new slot drops the one `slots` before it, so at most
+// slots*5 ids are remembered. Keeping them in the state hash, in values
+// of at most 60 bytes, spares a key per entity and keeps the hash in
+// Redis' compact listpack encoding.
 //
 // Visitors also have "link" (the lead they were linked to). Every script
 // touches the keys of one entity only, so each runs on one Redis Cluster
@@ -36,53 +43,106 @@ end
 local function fmt_score(v, t)
   return string.format('%.17g', v) .. '|' .. string.format('%.0f', t)
 end
-local function sec(ms)
-  return string.format('%.0f', math.floor(ms / 1000))
+local function seen_has(key, d, slots)
+  local n = tonumber(redis.call('HGET', key, '~') or '0')
+  if n == 0 then return false end
+  local last = math.floor((n - 1) / 5)
+  local fields = {}
+  for slot = math.max(0, last - slots + 1), last do
+    fields[#fields + 1] = '~' .. slot
+  end
+  for _, v in ipairs(redis.call('HMGET', key, unpack(fields))) do
+    if v then
+      local pos = 1
+      while true do
+        local at = string.find(v, d, pos, true)
+        if not at then break end
+        if (at - 1) % 12 == 0 then return true end
+        pos = at + 1
+      end
+    end
+  end
+  return false
 end
-local function trim_seen(key, clock, window, keep)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. sec(clock - window))
-  redis.call('ZREMRANGEBYRANK', key, 0, -(keep + 1))
+local function seen_add(key, d, secs, slots)
+  local n = tonumber(redis.call('HGET', key, '~') or '0')
+  local slot = math.floor(n / 5)
+  local f, cur = '~' .. slot, ''
+  if n % 5 ~= 0 then cur = redis.call('HGET', key, f) or '' end
+  if secs < 0 then secs = 0 end
+  redis.call('HSET', key, f, cur .. d .. struct.pack('>I4', secs), '~', n + 1)
+  if n % 5 == 0 and slot >= slots then
+    redis.call('HDEL', key, '~' .. (slot - slots))
+  end
+end
+-- trim_seen drops the ids older than the window and the slots past the bound.
+local function trim_seen(key, clock, window, slots)
+  local n = tonumber(redis.call('HGET', key, '~') or '0')
+  local first = math.floor((n - 1) / 5) - slots + 1
+  local cut = math.floor((clock - window) / 1000)
+  for _, f in ipairs(redis.call('HKEYS', key)) do
+    local slot = tonumber(string.match(f, '^~(%d+)$') or '')
+    if slot then
+      local keep = ''
+      if slot >= first then
+        local v = redis.call('HGET', key, f)
+        for pos = 1, #v - 11, 12 do
+          if struct.unpack('>I4', v, pos + 8) >= cut then
+            keep = keep .. string.sub(v, pos, pos + 11)
+          end
+        end
+        if keep ~= '' and #keep < #v then redis.call('HSET', key, f, keep) end
+      end
+      if keep == '' then redis.call('HDEL', key, f) end
+    end
+  end
 end
 `
 
 // applyScript deduplicates one event and, when it is new, counts it.
 //
-// KEYS: state, seen, pending, link. The link key matters for visitors
-// only: once the visitor is linked to a lead, nothing more counts for it,
-// and the script answers with the lead instead. Checking in the same
-// script closes the gap between looking the link up and counting.
-// ARGV: event id, event time, dedupe window ms, dedupe max entries,
+// KEYS: state, pending, link. The link key matters for visitors only:
+// once the visitor is linked to a lead, nothing more counts for it, and
+// the script answers with the lead instead. Checking in the same script
+// closes the gap between looking the link up and counting.
+// ARGV: event id digest, event time, dedupe window ms, dedupe slots,
 // identified (0|1), then n and n hash fields to increment, then n and n
 // score triples (name, half-life ms, points), then n and n trait pairs,
 // then the event's day, hour and prune mark, and n prune triples
-// (signal, days kept, hours kept). Buckets are scanned for pruning only
-// when the mark differs from the one stored in p: with the same hour and
-// day no bucket can have left its window since the last scan.
+// (signal, days kept, hours kept). Buckets and remembered ids are scanned
+// for pruning only when the mark differs from the one stored in p: with
+// the same hour and day no bucket can have left its window since the last
+// scan, and ids leave theirs at most an hour late.
 //
 // NOTE: after a rules reload that shortens a window, the buckets the new
 // rules no longer need stay until the hour or day changes; they are
 // outside every window, so they only cost memory meanwhile.
 //
-// Returns {duplicate (0|1), state as a flat list, pending as a flat list},
-// or {2, lead id} when the visitor is linked.
+// Returns {duplicate (0|1), state as a flat list without the remembered
+// ids, pending as a flat list}, or {2, lead id} when the visitor is
+// linked.
 var applyScript = redis.NewScript(luaHelpers + `
 local function result(dup)
-  return {dup, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[3])}
+  local all, st = redis.call('HGETALL', KEYS[1]), {}
+  for j = 1, #all, 2 do
+    if string.byte(all[j], 1) ~= 126 then
+      st[#st + 1] = all[j]; st[#st + 1] = all[j + 1]
+    end
+  end
+  return {dup, st, redis.call('HGETALL', KEYS[2])}
 end
-local linked = redis.call('GET', KEYS[4])
+local linked = redis.call('GET', KEYS[3])
 if linked then return {2, linked} end
 local id, at = ARGV[1], tonumber(ARGV[2])
-if id ~= '' and redis.call('ZSCORE', KEYS[2], id) then
+local window, slots = tonumber(ARGV[3]), tonumber(ARGV[4])
+if id ~= '' and seen_has(KEYS[1], id, slots) then
   return result(1)
 end
 
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or at)
 if at > clock then clock = at end
 redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', clock))
-if id ~= '' then
-  redis.call('ZADD', KEYS[2], sec(clock), id)
-  trim_seen(KEYS[2], clock, tonumber(ARGV[3]), tonumber(ARGV[4]))
-end
+if id ~= '' then seen_add(KEYS[1], id, math.floor(clock / 1000), slots) end
 if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'ident', '1') end
 
 local i = 6
@@ -111,6 +171,7 @@ local day, hour, mark = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
 i = i + 3
 if redis.call('HGET', KEYS[1], 'p') == mark then return result(0) end
 redis.call('HSET', KEYS[1], 'p', mark)
+trim_seen(KEYS[1], clock, window, slots)
 local cut = {}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
@@ -158,36 +219,32 @@ return 1
 // the first link the history gets a time to live: no event counts for
 // the visitor any more, and the merge guard makes a second merge a no-op.
 //
-// KEYS: link, state, seen of the visitor. ARGV: lead id, ttl ms (0: none).
-// Returns {linked lead id, state as a flat list, seen with scores}.
+// KEYS: link, state of the visitor. ARGV: lead id, ttl ms (0: none).
+// Returns {linked lead id, state as a flat list, remembered ids
+// included}.
 var linkScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur then
   cur = ARGV[1]
   redis.call('SET', KEYS[1], cur)
   local ttl = tonumber(ARGV[2])
-  if ttl > 0 then
-    redis.call('PEXPIRE', KEYS[2], ttl)
-    redis.call('PEXPIRE', KEYS[3], ttl)
-  end
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
-return {cur, redis.call('HGETALL', KEYS[2]),
-  redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')}
+return {cur, redis.call('HGETALL', KEYS[2])}
 `)
 
 // mergeScript adds a visitor's history to a lead exactly once, guarded by
-// an a:<anonymous id> field in the lead's state: counts and buckets are added,
-// scores decayed to the later time and added, the lead's traits win, and
-// the visitor's event ids join the lead's so a redelivered event of the
-// visitor stays a duplicate.
+// an a:<anonymous id> field in the lead's state: counts and buckets are
+// added, scores decayed to the later time and added, the lead's traits
+// win, and the visitor's remembered event ids join the lead's so a
+// redelivered event of the visitor stays a duplicate.
 //
-// KEYS: state, seen of the lead. ARGV: anonymous id, dedupe window
-// ms, dedupe max entries, n and n pairs (score, half-life ms), n and n
-// pairs (field, value) of the visitor's state, n and n pairs (event id,
-// clock) of the visitor's seen set. Returns 1, or 0 when already merged.
+// KEYS: state of the lead. ARGV: anonymous id, dedupe window ms, dedupe
+// slots, n and n pairs (score, half-life ms), n and n pairs (field,
+// value) of the visitor's state. Returns 1, or 0 when already merged.
 var mergeScript = redis.NewScript(luaHelpers + `
 if redis.call('HSETNX', KEYS[1], 'a:' .. ARGV[1], '1') == 0 then return 0 end
-local window, keep = tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, slots = tonumber(ARGV[2]), tonumber(ARGV[3])
 local i = 4
 local half = {}
 local n = tonumber(ARGV[i]); i = i + 1
@@ -195,6 +252,7 @@ for _ = 1, n do
   half[ARGV[i]] = tonumber(ARGV[i + 1]); i = i + 2
 end
 
+local ids = {}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local f, val = ARGV[i], ARGV[i + 1]
@@ -218,14 +276,20 @@ for _ = 1, n do
   elseif f == 'clock' then
     local cur = tonumber(redis.call('HGET', KEYS[1], 'clock') or val)
     redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', math.max(cur, tonumber(val))))
+  elseif string.match(f, '^~%d+$') then
+    ids[#ids + 1] = val
   end
 end
 
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  redis.call('ZADD', KEYS[2], 'NX', tonumber(ARGV[i + 1]), ARGV[i]); i = i + 2
+for _, v in ipairs(ids) do
+  for pos = 1, #v - 11, 12 do
+    local d = string.sub(v, pos, pos + 7)
+    if not seen_has(KEYS[1], d, slots) then
+      seen_add(KEYS[1], d, struct.unpack('>I4', v, pos + 8), slots)
+    end
+  end
 end
 local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
-trim_seen(KEYS[2], clock, window, keep)
+trim_seen(KEYS[1], clock, window, slots)
 return 1
 `)

@@ -4,9 +4,9 @@
 // the keys of one lead (or one anonymous visitor), and those keys share a
 // hash tag, so the same code runs on a single Redis and on Redis Cluster.
 //
-// Keys are "<prefix>:{lead:<id>}:<part>" for leads and
-// "<prefix>:{anon:<id>}:<part>" for anonymous visitors not yet linked to
-// a lead.
+// Keys are "<prefix>:{l:<id>}" (state) and "<prefix>:{l:<id>}:p"
+// (pending transitions) for leads, "<prefix>:{a:<id>}", "...:p" and
+// "...:l" (link) for anonymous visitors.
 package leadstore
 
 import (
@@ -25,7 +25,8 @@ const (
 	// DefaultDedupeWindow is how long, in event time, an event id stays
 	// known after the lead's clock passed it.
 	DefaultDedupeWindow = 7 * 24 * time.Hour
-	// DefaultDedupeMax bounds the event ids kept per lead.
+	// DefaultDedupeMax bounds the event ids kept per lead; up to five
+	// more are kept, as ids are dropped five at a time.
 	DefaultDedupeMax = 10000
 	// DefaultAnonTTL is how long a visitor's history outlives its link.
 	DefaultAnonTTL = 30 * 24 * time.Hour

@@ -255,8 +255,8 @@ func testDedupeBounded(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	if err != nil {
 		t.Fatalf("show: %v", err)
 	}
-	if v.Seen != 50 {
-		t.Fatalf("remembered ids = %d, want the bound 50", v.Seen)
+	if v.Seen < 50 || v.Seen > 55 {
+		t.Fatalf("remembered ids = %d, want the bound 50 (up to 55: slots of 5)", v.Seen)
 	}
 	if res := apply(t, s, lead, r, ev("n59", "download", "", t0+9*day)); !res.Duplicate {
 		t.Fatal("the newest id was trimmed")
