@@ -100,7 +100,11 @@ func newClient(cfg Config) (*kgo.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure kafka: %w", err)
 	}
-	cl, err := kgo.NewClient(append(opts, publish.ClientOptions(cfg.Linger)...)...)
+	codec, err := publish.ParseCompression(cfg.Compression)
+	if err != nil {
+		return nil, fmt.Errorf("configure kafka: %w", err)
+	}
+	cl, err := kgo.NewClient(append(opts, publish.ClientOptions(cfg.Linger, codec)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("create kafka client: %w", err)
 	}

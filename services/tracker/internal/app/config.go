@@ -6,11 +6,13 @@ package app
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/leadstream/leadstream/pkg/config"
 	"github.com/leadstream/leadstream/pkg/logging"
 
+	"github.com/leadstream/leadstream/services/tracker/internal/publish"
 	"github.com/leadstream/leadstream/services/tracker/internal/sites"
 	"github.com/leadstream/leadstream/services/tracker/internal/tracking"
 )
@@ -31,6 +33,7 @@ type Config struct {
 
 	PixelBuffer    int
 	Linger         time.Duration
+	Compression    string
 	ProduceTimeout time.Duration
 
 	RateLimit         int
@@ -85,6 +88,8 @@ func (c *Config) registerProducer(fs *config.FlagSet) {
 		"pixel events held for Kafka before the pixel answers 503")
 	fs.Duration(&c.Linger, "kafka-linger", 5*time.Millisecond,
 		"how long the producer waits to fill a batch")
+	fs.String(&c.Compression, "kafka-compression", "lz4",
+		"codec of produced batches: "+strings.Join(publish.Compressions, ", "))
 	fs.Duration(&c.ProduceTimeout, "produce-timeout", 10*time.Second,
 		"how long a batch request waits for Kafka before answering 503")
 }
@@ -149,6 +154,10 @@ func (c *Config) validateProducer() error {
 	if c.Linger < 0 {
 		return &config.FieldError{Field: "kafka-linger", Value: c.Linger.String(),
 			Fix: "use a duration of 0 or more, such as 5ms"}
+	}
+	if _, err := publish.ParseCompression(c.Compression); err != nil {
+		return &config.FieldError{Field: "kafka-compression", Value: c.Compression,
+			Fix: "use one of " + strings.Join(publish.Compressions, ", ")}
 	}
 	if c.ProduceTimeout <= 0 {
 		return &config.FieldError{Field: "produce-timeout", Value: c.ProduceTimeout.String(),

@@ -33,7 +33,7 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.HTTPAddr != "127.0.0.1:8080" || cfg.PixelBuffer != 10000 ||
 		cfg.MaxBodyBytes != 512<<10 || cfg.MaxEventAge != 720*time.Hour ||
 		cfg.ClockSkew != 5*time.Minute || !cfg.CreateTopics || cfg.EventsPartitions != 8 ||
-		cfg.Limits.MaxEvents != 500 || len(cfg.WriteKeys) != 2 {
+		cfg.Limits.MaxEvents != 500 || len(cfg.WriteKeys) != 2 || cfg.Compression != "lz4" {
 		t.Errorf("defaults = %+v", cfg)
 	}
 }
@@ -58,6 +58,8 @@ func TestConfigRefuses(t *testing.T) {
 		{"missing sites file", []string{"--sites=/nonexistent.yaml"}, "sites"},
 		{"duplicate key", []string{"--write-keys=wk", "--sites=" + sitesFile}, "sites"},
 		{"bad brokers", []string{"--write-keys=wk", "--kafka-brokers=nohost"}, "kafka-brokers"},
+		{"bad compression", []string{"--write-keys=wk", "--kafka-compression=gzip"},
+			"kafka-compression"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

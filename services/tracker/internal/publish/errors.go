@@ -13,3 +13,6 @@ var (
 	// ErrTimeout means Kafka did not acknowledge a batch in time.
 	ErrTimeout = errors.New("kafka did not acknowledge in time")
 )
+
+// ErrCompression means a compression name is not one of Compressions.
+var ErrCompression = errors.New("unknown compression")

@@ -11,8 +11,11 @@ const (
 
 type metrics struct {
 	latency *prometheus.HistogramVec
-	pending prometheus.Gauge
-	dropped prometheus.Counter
+	// batchLatency is latency's batch series, looked up once since every
+	// batch record observes it.
+	batchLatency prometheus.Observer
+	pending      prometheus.Gauge
+	dropped      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, capacity int) *metrics {
@@ -31,6 +34,7 @@ func newMetrics(reg prometheus.Registerer, capacity int) *metrics {
 			Help: "Accepted pixel events that Kafka never acknowledged (lost).",
 		}),
 	}
+	m.batchLatency = m.latency.WithLabelValues(pathBatch)
 	capGauge := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "leadstream_tracker_pixel_buffer_capacity_events",
 		Help: "How many pixel events the buffer holds before answering 503.",

@@ -72,6 +72,10 @@ func New(cl *kgo.Client, opts Options) *Producer {
 	return p
 }
 
+// contentType is the header of every event record. Records share it:
+// the client only reads headers.
+var contentType = []kgo.RecordHeader{{Key: "content-type", Value: []byte(ContentType)}}
+
 // Record encodes ev as the record the events topic expects: protobuf
 // value, keyed by anonymous id, else lead id.
 func Record(topic string, ev *leadstreamv1.Event) (*kgo.Record, error) {
@@ -79,83 +83,88 @@ func Record(topic string, ev *leadstreamv1.Event) (*kgo.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode event %s: %w", ev.GetId(), err)
 	}
-	key := ev.GetAnonymousId()
-	if key == "" {
-		key = ev.GetLeadId()
+	return &kgo.Record{Topic: topic, Key: []byte(key(ev)), Value: value, Headers: contentType},
+		nil
+}
+
+func key(ev *leadstreamv1.Event) string {
+	if k := ev.GetAnonymousId(); k != "" {
+		return k
 	}
-	return &kgo.Record{
-		Topic: topic, Key: []byte(key), Value: value,
-		Headers: []kgo.RecordHeader{{Key: "content-type", Value: []byte(ContentType)}},
-	}, nil
+	return ev.GetLeadId()
 }
 
 // Produce sends events and returns once Kafka acknowledged all of them,
 // or ErrTimeout. After a timeout some events may still arrive: the
 // sender retries with the same event ids, which the scorer counts once.
 func (p *Producer) Produce(ctx context.Context, events []*leadstreamv1.Event) error {
-	recs, err := p.records(events)
+	b, err := p.encode(events)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	start := time.Now()
-	wg.Add(len(recs))
-	for _, rec := range recs {
-		p.cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
-			p.metrics.latency.WithLabelValues(pathBatch).Observe(time.Since(start).Seconds())
-			if err != nil {
-				mu.Lock()
-				first = cmpOr(first, err)
-				mu.Unlock()
-			}
-			wg.Done()
-		})
+	acks := newAcks(len(b.recs), p.metrics.batchLatency)
+	for i := range b.recs {
+		p.cl.Produce(ctx, &b.recs[i], acks.promise)
 	}
-	return waitAcks(ctx, &wg, &mu, &first)
+	if err := acks.wait(ctx); err != nil {
+		return err
+	}
+	// Only now has the client let go of every record and its bytes.
+	b.release()
+	return nil
 }
 
-// waitAcks waits for every promise, but not past ctx: a record already
-// on the wire may take a request timeout longer to fail.
-func waitAcks(ctx context.Context, wg *sync.WaitGroup, mu *sync.Mutex, first *error) error {
-	acked := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(acked)
-	}()
+// acks counts the promises of one batch down to zero; the last one
+// closes done, so a batch costs one channel however many records it has.
+type acks struct {
+	left    atomic.Int64
+	done    chan struct{}
+	start   time.Time
+	latency prometheus.Observer
+
+	mu    sync.Mutex
+	first error // guarded by mu
+}
+
+func newAcks(n int, latency prometheus.Observer) *acks {
+	a := &acks{done: make(chan struct{}), start: time.Now(), latency: latency}
+	a.left.Store(int64(n))
+	return a
+}
+
+func (a *acks) promise(_ *kgo.Record, err error) {
+	a.latency.Observe(time.Since(a.start).Seconds())
+	if err != nil {
+		a.mu.Lock()
+		a.first = cmpOr(a.first, err)
+		a.mu.Unlock()
+	}
+	if a.left.Add(-1) == 0 {
+		close(a.done)
+	}
+}
+
+// wait waits for every promise, but not past ctx: a record already on
+// the wire may take a request timeout longer to fail.
+func (a *acks) wait(ctx context.Context) error {
 	select {
-	case <-acked:
+	case <-a.done:
 	case <-ctx.Done():
 		return fmt.Errorf("produce batch: %w", ErrTimeout)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	switch {
-	case *first == nil:
+	case a.first == nil:
 		return nil
-	case errors.Is(*first, context.DeadlineExceeded):
+	case errors.Is(a.first, context.DeadlineExceeded):
 		return fmt.Errorf("produce batch: %w", ErrTimeout)
 	default:
-		return fmt.Errorf("produce batch: %w", *first)
+		return fmt.Errorf("produce batch: %w", a.first)
 	}
-}
-
-func (p *Producer) records(events []*leadstreamv1.Event) ([]*kgo.Record, error) {
-	recs := make([]*kgo.Record, len(events))
-	for i, ev := range events {
-		rec, err := Record(p.topic, ev)
-		if err != nil {
-			return nil, err
-		}
-		recs[i] = rec
-	}
-	return recs, nil
 }
 
 // Enqueue takes ev into the pixel buffer and returns at once. It fails

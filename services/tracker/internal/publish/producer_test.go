@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/leadstream/leadstream/pkg/testenv"
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
@@ -23,7 +25,7 @@ func newProducer(t *testing.T, buffer int) (*Producer, *testenv.Kafka, string) {
 	kafka := testenv.StartKafka(t)
 	topic := testenv.Prefix(t) + "events"
 	kafka.CreateTopic(t, topic, 2)
-	cl := kafka.Client(t, ClientOptions(time.Millisecond)...)
+	cl := kafka.Client(t, ClientOptions(time.Millisecond, kgo.Lz4Compression())...)
 	p := New(cl, Options{Topic: topic, BufferSize: buffer, Timeout: 5 * time.Second})
 	return p, kafka, topic
 }
@@ -112,5 +114,39 @@ func TestPingerCaches(t *testing.T) {
 	fresh := NewPinger(cl, 0, time.Second)
 	if err := fresh.Check(context.Background()); err == nil {
 		t.Error("ping succeeded with Kafka gone")
+	}
+}
+
+// TestProduceReusesBatches sends batches of different sizes in turn, so
+// that pooled buffers are reused, and checks every record read back
+// carries its own event and key.
+func TestProduceReusesBatches(t *testing.T) {
+	p, kafka, topic := newProducer(t, 10)
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	want := map[string]string{}
+	for round, size := range []int{5, 1, 3} {
+		batch := make([]*leadstreamv1.Event, size)
+		for i := range batch {
+			id := fmt.Sprintf("r%d-e%d", round, i)
+			batch[i] = &leadstreamv1.Event{Id: id, Type: "page_view", LeadId: "lead-" + id,
+				Url: strings.Repeat("u", (round+1)*i)}
+			want[id] = "lead-" + id
+		}
+		if err := p.Produce(context.Background(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, rec := range kafka.ReadAll(t, topic, len(want), 10*time.Second) {
+		var ev leadstreamv1.Event
+		if err := proto.Unmarshal(rec.Value, &ev); err != nil {
+			t.Fatalf("decode record: %v", err)
+		}
+		if string(rec.Key) != want[ev.Id] || ev.LeadId != want[ev.Id] {
+			t.Errorf("record key %q holds %v", rec.Key, &ev)
+		}
+		delete(want, ev.Id)
+	}
+	if len(want) > 0 {
+		t.Errorf("events never read: %v", want)
 	}
 }
