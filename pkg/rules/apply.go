@@ -50,7 +50,8 @@ func (s *State) init() {
 func (r *Rules) Apply(s *State, ev *leadstreamv1.Event) {
 	s.init()
 	at := ev.GetOccurredAtUnixMs()
-	for _, sig := range r.Signals(ev) {
+	var buf [8]string
+	for _, sig := range r.AppendSignals(buf[:0], ev) {
 		r.count(s, sig, at)
 	}
 	for _, field := range r.spec.TraitFields {

@@ -31,6 +31,9 @@ type Rules struct {
 	traits     map[string]*trait
 	scores     map[string]*score
 	scoreNames []string
+	// bySignal lists the scores that give points for each signal, in
+	// name order.
+	bySignal map[string][]*score
 
 	mql, sql, exclude cond
 	spec              Spec
@@ -57,6 +60,7 @@ func (r *Rules) finish() {
 		r.byEvent[s.event] = append(r.byEvent[s.event], s)
 	}
 	r.scoreNames = sortedKeys(r.scores)
+	r.indexScores()
 	for _, t := range r.traits {
 		if t.matches != nil {
 			t.cache = newMatchCache()

@@ -74,14 +74,17 @@ func (r *Rules) ScoreAt(name string, s ScoreState, atMs int64) float64 {
 }
 
 // scoresFor lists, in name order, the scores that give points for sig.
-func (r *Rules) scoresFor(sig string) []*score {
-	var out []*score
+// The slice is shared and must not be changed.
+func (r *Rules) scoresFor(sig string) []*score { return r.bySignal[sig] }
+
+// indexScores works out scoresFor once, when the rules are parsed.
+func (r *Rules) indexScores() {
+	r.bySignal = map[string][]*score{}
 	for _, name := range r.scoreNames {
-		if _, ok := r.scores[name].points[sig]; ok {
-			out = append(out, r.scores[name])
+		for sig := range r.scores[name].points {
+			r.bySignal[sig] = append(r.bySignal[sig], r.scores[name])
 		}
 	}
-	return out
 }
 
 func finite(v float64) bool {

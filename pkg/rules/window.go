@@ -9,6 +9,7 @@ import (
 
 const (
 	msPerHour = int64(time.Hour / time.Millisecond)
+	msPerDay  = 24 * msPerHour
 	// maxWindowDays bounds windows and half-lives so that the buckets a
 	// lead store keeps stay small: ten years is longer than any campaign.
 	maxWindowDays = 3660
@@ -64,6 +65,9 @@ func parseDuration(text string) (window, error) {
 
 // localDay returns the day index of atMs: days since 1970-01-01 in loc.
 func localDay(atMs int64, loc *time.Location) int64 {
+	if loc == time.UTC {
+		return floorDiv(atMs, msPerDay)
+	}
 	y, m, d := time.UnixMilli(atMs).In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
@@ -71,9 +75,14 @@ func localDay(atMs int64, loc *time.Location) int64 {
 // unixHour returns the hour index of atMs: whole UTC hours since the epoch,
 // rounded down also before 1970.
 func unixHour(atMs int64) int64 {
-	h := atMs / msPerHour
-	if atMs%msPerHour < 0 {
-		h--
+	return floorDiv(atMs, msPerHour)
+}
+
+// floorDiv divides a by b > 0, rounding down also for a negative a.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
 	}
-	return h
+	return q
 }
