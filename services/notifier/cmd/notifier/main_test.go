@@ -258,6 +258,11 @@ func TestBadConfigurationExitsNamingTheProblem(t *testing.T) {
 			[]string{"CRM_WEBHOOK_SECRET=x", "LEADSTREAM_MAX_IN_FLIGHT=0"}, "--max-in-flight"},
 		{"no commit interval", webhook,
 			[]string{"CRM_WEBHOOK_SECRET=x", "LEADSTREAM_COMMIT_INTERVAL=0s"}, "--commit-interval"},
+		{"short session timeout", webhook,
+			[]string{"CRM_WEBHOOK_SECRET=x", "LEADSTREAM_SESSION_TIMEOUT=500ms"}, "--session-timeout"},
+		{"no rebalance timeout", webhook,
+			[]string{"CRM_WEBHOOK_SECRET=x", "LEADSTREAM_REBALANCE_TIMEOUT=0s"},
+			"--rebalance-timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

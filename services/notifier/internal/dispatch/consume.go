@@ -29,11 +29,12 @@ func decode(b []byte) (*leadstreamv1.Transition, error) {
 }
 
 // consume reads the transitions topic in the consumer group until ctx
-// ends or a fetch fails. It keeps reading while up to MaxInFlight
-// records are being delivered, hands records of different leads to the
-// sinks in parallel and those of one lead in order, and commits each
-// partition in batches up to its watermark (see watermarks). On the way
-// out it lets the records in flight finish and commits what is done.
+// ends or a fetch fails for good (see fatalFetch). It keeps reading while
+// up to MaxInFlight records are being delivered, hands records of
+// different leads to the sinks in parallel and those of one lead in
+// order, and commits each partition in batches up to its watermark (see
+// watermarks). On the way out it lets the records in flight finish and
+// commits what is done.
 func (d *Dispatcher) consume(ctx context.Context) error {
 	r := d.newReader()
 	defer func() { _ = r.Close() }()
@@ -62,8 +63,9 @@ func (d *Dispatcher) newReader() *kafka.Reader {
 		Brokers: d.cfg.Brokers, Topic: d.cfg.Topic, GroupID: d.cfg.Group, Dialer: d.cfg.Dialer,
 		StartOffset: kafka.FirstOffset, MaxWait: 500 * time.Millisecond,
 		QueueCapacity:     d.cfg.MaxInFlight,
-		HeartbeatInterval: time.Second, SessionTimeout: 10 * time.Second,
-		RebalanceTimeout: 10 * time.Second, JoinGroupBackoff: time.Second,
+		HeartbeatInterval: min(time.Second, d.cfg.SessionTimeout/3),
+		SessionTimeout:    d.cfg.SessionTimeout, RebalanceTimeout: d.cfg.RebalanceTimeout,
+		JoinGroupBackoff: time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(format string, args ...any) {
 			d.log.Warn("kafka reader error", zap.String("detail", fmt.Sprintf(format, args...)))
 		}),
@@ -85,8 +87,13 @@ type consumer struct {
 }
 
 // fetchLoop reads records while the window has room and hands each to
-// its lead's lane, until ctx ends (nil) or a fetch fails.
+// its lead's lane, until ctx ends (nil) or a fetch fails in a way that
+// waiting cannot mend. A fetch that fails because Kafka is unreachable
+// is retried after a backoff, on the same reader, which reconnects and
+// rejoins the group by itself; the records it then reads again from the
+// committed offsets find their deliveries recorded and are not resent.
 func (c *consumer) fetchLoop(ctx context.Context) error {
+	failures := 0
 	for {
 		select {
 		case c.window <- struct{}{}:
@@ -100,8 +107,16 @@ func (c *consumer) fetchLoop(ctx context.Context) error {
 		}
 		if err != nil {
 			<-c.window
-			return fmt.Errorf("fetch transition: %w", err)
+			if fatalFetch(err) {
+				return fmt.Errorf("fetch transition: %w", err)
+			}
+			failures++
+			if !c.backOff(ctx, failures, err) {
+				return nil
+			}
+			continue
 		}
+		failures = 0
 		c.d.cfg.Metrics.inFlight.Inc()
 		t := c.marks.read(msg)
 		c.lanes.run(string(msg.Key), func() { c.handle(ctx, msg, t) })

@@ -72,6 +72,10 @@ type Config struct {
 	// CommitEvery finished records bring the next commit forward.
 	CommitInterval time.Duration
 	CommitEvery    int
+	// SessionTimeout is how long the group waits for a silent notifier
+	// before giving its partitions to the others; RebalanceTimeout is
+	// how long a rebalance waits for every member to rejoin.
+	SessionTimeout, RebalanceTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -86,6 +90,8 @@ func (c Config) withDefaults() Config {
 	def(&c.RetryAfterMax, time.Hour)
 	def(&c.PollInterval, 250*time.Millisecond)
 	def(&c.CommitInterval, 100*time.Millisecond)
+	def(&c.SessionTimeout, 30*time.Second)
+	def(&c.RebalanceTimeout, 30*time.Second)
 	defInt := func(n *int, v int) {
 		if *n <= 0 {
 			*n = v
@@ -132,9 +138,11 @@ func New(cfg Config) *Dispatcher {
 	return d
 }
 
-// Run consumes and delivers until ctx ends. On the way out it stops
-// reading, lets attempts in flight finish and records their outcome,
-// commits what is done, and returns nil.
+// Run consumes and delivers until ctx ends, riding out Kafka outages.
+// On the way out it stops reading, lets attempts in flight finish and
+// records their outcome, commits what is done, and returns nil; it
+// returns an error only when Kafka refuses the notifier for good (bad
+// credentials, permissions or group settings).
 func (d *Dispatcher) Run(ctx context.Context) error {
 	// The retry loops stop with the consume loop, not only with ctx:
 	// otherwise a consume failure would wait forever for loops that wait

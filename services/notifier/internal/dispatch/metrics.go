@@ -19,6 +19,8 @@ type Metrics struct {
 	parked     *prometheus.CounterVec
 	backlog    *prometheus.GaugeVec
 	inFlight   prometheus.Gauge
+	// fetchErrors counts fetches that failed and were retried.
+	fetchErrors prometheus.Counter
 }
 
 // NewMetrics registers the series on reg.
@@ -49,7 +51,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leadstream_notifier_in_flight_transitions",
 			Help: "Transitions read from Kafka and not yet delivered, queued or parked.",
 		}),
+		fetchErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leadstream_notifier_fetch_errors_total",
+			Help: "Fetches from Kafka that failed and were retried after a backoff.",
+		}),
 	}
-	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.parked, m.backlog, m.inFlight)
+	reg.MustRegister(m.deliveries, m.attempts, m.latency, m.parked, m.backlog, m.inFlight,
+		m.fetchErrors)
 	return m
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -37,11 +38,12 @@ type Env struct {
 	KeyPrefix   string
 }
 
-// New starts a broker and a Redis and creates the test's topics.
-func New(t *testing.T) *Env {
+// New starts a broker, with the given kfake options, and a Redis, and
+// creates the test's topics.
+func New(t *testing.T, opts ...kfake.Opt) *Env {
 	t.Helper()
 	p := testenv.Prefix(t)
-	e := &Env{Kafka: testenv.StartKafka(t), Redis: testenv.StartRedis(t), Prefix: p,
+	e := &Env{Kafka: testenv.StartKafka(t, opts...), Redis: testenv.StartRedis(t), Prefix: p,
 		Transitions: p + "transitions", Parked: p + "parked", Group: p + "notifier",
 		KeyPrefix: p + "ls"}
 	e.Kafka.CreateTopic(t, e.Transitions, 4)
@@ -71,21 +73,27 @@ func (e *Env) Produce(t *testing.T, batch string, n int) []string {
 	defer cancel()
 	var ids []string
 	for i := range n {
-		lead := fmt.Sprintf("%s%s-lead-%02d", e.Prefix, batch, i)
-		tr := &leadstreamv1.Transition{Id: lead + "-sql-1", LeadId: lead,
-			From: leadstreamv1.Stage_STAGE_MQL, To: leadstreamv1.Stage_STAGE_SQL,
-			OccurredAtUnixMs: time.Now().UnixMilli(), Reasons: []string{"demo_request = 1 >= 1"}}
-		b, err := proto.Marshal(tr)
-		if err != nil {
-			t.Fatalf("marshal transition: %v", err)
-		}
-		rec := &kgo.Record{Topic: e.Transitions, Key: []byte(lead), Value: b}
+		rec, id := e.Record(batch, i)
 		if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
 			t.Fatalf("produce transition: %v", err)
 		}
-		ids = append(ids, tr.Id)
+		ids = append(ids, id)
 	}
 	return ids
+}
+
+// Record returns the i-th SQL transition of batch, for a lead of its
+// own, as a record of the transitions topic, and the transition's id.
+func (e *Env) Record(batch string, i int) (*kgo.Record, string) {
+	lead := fmt.Sprintf("%s%s-lead-%02d", e.Prefix, batch, i)
+	tr := &leadstreamv1.Transition{Id: lead + "-sql-1", LeadId: lead,
+		From: leadstreamv1.Stage_STAGE_MQL, To: leadstreamv1.Stage_STAGE_SQL,
+		OccurredAtUnixMs: time.Now().UnixMilli(), Reasons: []string{"demo_request = 1 >= 1"}}
+	b, err := proto.Marshal(tr)
+	if err != nil {
+		panic(fmt.Sprintf("marshal a transition: %v", err)) // cannot fail for this message
+	}
+	return &kgo.Record{Topic: e.Transitions, Key: []byte(lead), Value: b}, tr.Id
 }
 
 // WriteSinks writes a sinks file into the test's temporary directory.

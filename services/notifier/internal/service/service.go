@@ -17,6 +17,7 @@ import (
 	"github.com/leadstream/leadstream/pkg/config"
 	"github.com/leadstream/leadstream/pkg/lifecycle"
 	"github.com/leadstream/leadstream/pkg/logging"
+	"github.com/leadstream/leadstream/pkg/subscribe"
 	"github.com/leadstream/leadstream/pkg/telemetry"
 	"github.com/leadstream/leadstream/pkg/topics"
 	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
@@ -24,6 +25,7 @@ import (
 	"github.com/leadstream/leadstream/services/notifier/internal/sink"
 	"github.com/leadstream/leadstream/services/notifier/internal/sinkfile"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -40,6 +42,8 @@ type Config struct {
 	Concurrency    int
 	MaxInFlight    int
 	CommitInterval time.Duration
+	Session        time.Duration
+	Rebalance      time.Duration
 	Kafka          config.Kafka
 	Redis          config.Redis
 	Log            logging.Config
@@ -64,6 +68,10 @@ func (c *Config) Register(fs *config.FlagSet) {
 		"transitions read and not yet delivered, queued or parked; reading pauses beyond")
 	fs.Duration(&c.CommitInterval, "commit-interval", 100*time.Millisecond,
 		"how often the offsets of finished transitions are committed")
+	fs.Duration(&c.Session, "session-timeout", 30*time.Second,
+		"how long the group waits for a silent notifier before moving its partitions")
+	fs.Duration(&c.Rebalance, "rebalance-timeout", 30*time.Second,
+		"how long a rebalance waits for every notifier to rejoin")
 	c.Kafka.Register(fs)
 	c.Redis.Register(fs)
 	c.Log.Register(fs)
@@ -85,6 +93,12 @@ func (c *Config) Validate() error {
 		return &config.FieldError{Field: "max-in-flight", Fix: "use at least 1"}
 	case c.CommitInterval <= 0:
 		return &config.FieldError{Field: "commit-interval", Fix: "use a positive duration"}
+	case c.Session < time.Second:
+		return &config.FieldError{Field: "session-timeout", Value: c.Session.String(),
+			Fix: "use at least 1s; the brokers' group.min.session.timeout.ms also applies"}
+	case c.Rebalance < time.Second:
+		return &config.FieldError{Field: "rebalance-timeout", Value: c.Rebalance.String(),
+			Fix: "use at least 1s"}
 	}
 	return errors.Join(c.Kafka.Validate(), c.Redis.Validate(), c.Log.Validate())
 }
@@ -139,6 +153,7 @@ func New(c Config, log *zap.Logger) (*Service, error) {
 		Queue:         retryq.New(s.rdb, c.Redis.KeyPrefix, leaseFor(file), retryq.DefaultDeliveredTTL),
 		InlineTimeout: c.InlineTimeout, RetryBase: c.RetryBase, RetryMax: c.RetryMax,
 		Concurrency: c.Concurrency, MaxInFlight: c.MaxInFlight, CommitInterval: c.CommitInterval,
+		SessionTimeout: c.Session, RebalanceTimeout: c.Rebalance,
 		Logger: log,
 	})
 	log.Info("notifier configured", zap.Int("sinks", len(file.Sinks)),
@@ -163,7 +178,7 @@ func (s *Service) Run(ctx context.Context) error {
 // so that the endpoints already answer, not ready, while it waits.
 func (s *Service) consume(ctx context.Context) error {
 	if s.cfg.CreateTopics {
-		if err := s.cfg.ensureTopics(ctx); err != nil {
+		if err := s.cfg.ensureTopics(ctx, s.log); err != nil {
 			return err
 		}
 	}
@@ -193,7 +208,10 @@ func leaseFor(file *sinkfile.File) time.Duration {
 	return longest + 30*time.Second
 }
 
-func (c *Config) ensureTopics(ctx context.Context) error {
+// ensureTopics creates the topics, trying again while Kafka cannot be
+// reached, so a notifier started during an outage waits for it instead
+// of exiting. A refusal that waiting cannot change is returned.
+func (c *Config) ensureTopics(ctx context.Context, log *zap.Logger) error {
 	opts, err := c.Kafka.ClientOpts()
 	if err != nil {
 		return fmt.Errorf("configure kafka: %w", err)
@@ -203,23 +221,68 @@ func (c *Config) ensureTopics(ctx context.Context) error {
 		return fmt.Errorf("connect to kafka: %w", err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	for try := 1; ; try++ {
+		err := c.ensureOnce(ctx, cl)
+		if err == nil || ctx.Err() != nil || !retriable(err) {
+			return err
+		}
+		wait := subscribe.Backoff(100*time.Millisecond, 5*time.Second, try)
+		log.Warn("topics not created yet, waiting for kafka", zap.Int("attempt", try),
+			zap.Duration("backoff", wait), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (c *Config) ensureOnce(ctx context.Context, cl *kgo.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return topics.Ensure(ctx, cl,
 		topics.Spec{Name: c.Kafka.TransitionsTopic, Partitions: 4},
 		topics.Spec{Name: c.parkedTopic(), Partitions: 1})
 }
 
+// retriable reports whether creating topics may work later: the broker
+// answered with a retriable code, or did not answer at all.
+func retriable(err error) bool {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Retriable
+	}
+	return true
+}
+
+// kafkaCheck is ready when a broker answers a request. A dial alone is
+// not enough: a broker cut off behind its listener may accept the
+// connection and close it at once.
 func kafkaCheck(dialer *kafka.Dialer, brokers []string) telemetry.Check {
 	return func(ctx context.Context) error {
 		var errs []error
 		for _, b := range brokers {
-			conn, err := dialer.DialContext(ctx, "tcp", b)
+			err := askBroker(ctx, dialer, b)
 			if err == nil {
-				return conn.Close()
+				return nil
 			}
 			errs = append(errs, err)
 		}
 		return fmt.Errorf("reach a kafka broker: %w", errors.Join(errs...))
 	}
+}
+
+// askBroker dials addr and asks for its API versions, a request every
+// broker answers.
+func askBroker(ctx context.Context, dialer *kafka.Dialer, addr string) error {
+	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	_, err = conn.ApiVersions()
+	return err
 }
