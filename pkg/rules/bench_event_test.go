@@ -82,6 +82,22 @@ func BenchmarkEvent(b *testing.B) {
 	}
 	b.Run("quiet", func(b *testing.B) { run(b, quiet) })
 	b.Run("transition", func(b *testing.B) { run(b, moving) })
+	b.Run("quiet-unseen-titles", func(b *testing.B) {
+		// The worst case of the trait cache: every evaluation meets a
+		// title the cache does not hold, as when more leads than it has
+		// slots are interleaved.
+		titles := make([]map[string]string, 4*matchSlots)
+		for i := range titles {
+			titles[i] = map[string]string{"title": "Analyst " + itoa(i)}
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			quiet.Traits = titles[i%len(titles)]
+			i++
+			r.Evaluate(quiet, last)
+		}
+	})
 }
 
 // TestQuietEventAllocations holds the hot path to its promise: for every

@@ -9,7 +9,7 @@ import (
 
 const (
 	// matchSlots is the number of recent results a matchCache keeps.
-	matchSlots = 1024
+	matchSlots = 4096
 	// maxCachedLen bounds the values a matchCache keeps, and so its size.
 	maxCachedLen = 128
 )
