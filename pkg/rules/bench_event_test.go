@@ -6,7 +6,7 @@ import (
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
 
-// benchLead is a realistic lead under the example rules: twenty events
+// benchLead is a realistic lead under the example rules: 24 events
 // over six days, identified on the first day, with traits that do not make
 // it a decision maker or a competitor.
 func benchLead(tb testing.TB) (*Rules, []*leadstreamv1.Event) {
