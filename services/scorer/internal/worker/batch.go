@@ -39,13 +39,10 @@ type poisonRecord struct {
 	err error
 }
 
-// handle runs one batch through the steps in the package comment.
-func (w *Worker) handle(ctx context.Context, recs []*kgo.Record) error {
-	start := time.Now()
-	b := &batch{leads: map[string]*leadPending{}}
-	if err := w.score(ctx, b, recs); err != nil {
-		return err
-	}
+// finish publishes and commits a scored batch, steps 2 to 4 of the
+// package comment, and records how long the batch took from begin.
+func (w *Worker) finish(ctx context.Context, b *batch, recs []*kgo.Record,
+	begin time.Time) error {
 	if w.crash != nil && w.crash() {
 		return errCrash
 	}
@@ -56,8 +53,34 @@ func (w *Worker) handle(ctx context.Context, recs []*kgo.Record) error {
 		return err
 	}
 	w.commit(ctx, recs)
-	w.m.batch.Observe(time.Since(start).Seconds())
+	w.m.batch.Observe(time.Since(begin).Seconds())
 	return nil
+}
+
+// drop forgets the transitions whose ids are in done: a batch before
+// this one published and removed them after this one read them.
+func (b *batch) drop(done map[string]bool) {
+	for id, lp := range b.leads {
+		for tid := range lp.records {
+			if done[tid] {
+				delete(lp.records, tid)
+			}
+		}
+		if len(lp.records) == 0 {
+			delete(b.leads, id)
+		}
+	}
+}
+
+// ids returns the ids of every transition the batch will publish.
+func (b *batch) ids() map[string]bool {
+	out := map[string]bool{}
+	for _, lp := range b.leads {
+		for tid := range lp.records {
+			out[tid] = true
+		}
+	}
+	return out
 }
 
 // lanes is how many records of one partition are scored at once. Records

@@ -15,6 +15,12 @@
 // A stop anywhere before 4 means the batch is delivered again; its events
 // are duplicates then, but they are still evaluated and their leads'
 // pending transitions published again with the same ids.
+//
+// Batches overlap: the next one is scored while the one before goes
+// through steps 2 to 4. Steps 2 to 4 run for one batch at a time and in
+// poll order, so offsets are committed in order; a transition the next
+// batch read as pending while the one before published it is not
+// published twice.
 package worker
 
 import (
@@ -22,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -76,6 +83,9 @@ type Worker struct {
 	// stop as if the process died there.
 	crash func() bool
 
+	// rebalancing is set when a rebalance waits for the batches in hand.
+	rebalancing atomic.Bool
+
 	mu       sync.Mutex
 	assigned int // guarded by mu
 }
@@ -101,6 +111,9 @@ func New(cfg Config, current func() *rules.Rules, store *leadstore.Store, log *z
 		kgo.OnPartitionsAssigned(w.onAssigned),
 		kgo.OnPartitionsRevoked(w.onRevoked),
 		kgo.OnPartitionsLost(w.onLost),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {
+			w.rebalancing.Store(true)
+		}),
 	)
 	if cfg.SessionTimeout > 0 {
 		// Heartbeats must come well within the session timeout.
@@ -125,16 +138,41 @@ func (w *Worker) Ping(ctx context.Context) error {
 	return nil
 }
 
+// allowEvery bounds how long a busy worker keeps overlapping batches
+// before it finishes everything in hand and lets a waiting rebalance
+// proceed.
+const allowEvery = 500 * time.Millisecond
+
 // Run polls and processes batches until ctx ends, then finishes the batch
 // in hand, leaves the group and returns nil.
+//
+// A batch is scored while the one before it is still being published and
+// committed, so the Redis round trips of one overlap the Kafka round
+// trips of the other. Rebalances wait until no batch is in hand: the
+// worker lets them proceed as soon as one is waiting, before every poll
+// that would wait for records, and at least every allowEvery.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.close()
 	w.log.Info("scorer worker started", zap.String("group", w.cfg.Group),
 		zap.String("topic", w.cfg.Kafka.EventsTopic))
+	var prev *inflight
+	var allowed time.Time
 	for {
+		if w.rebalancing.Swap(false) || prev == nil || w.cl.BufferedFetchRecords() == 0 ||
+			time.Since(allowed) >= allowEvery {
+			if err := prev.wait(); err != nil {
+				return err
+			}
+			prev, allowed = nil, time.Now()
+			w.cl.AllowRebalance()
+		}
+		if ctx.Err() != nil {
+			w.log.Info("scorer worker stopping", zap.String("group", w.cfg.Group))
+			return nil
+		}
 		fetches := w.cl.PollRecords(ctx, w.cfg.MaxPoll)
 		if fetches.IsClientClosed() {
-			return nil
+			return prev.wait()
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) {
@@ -143,26 +181,64 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		})
 		if recs := fetches.Records(); len(recs) > 0 {
-			if err := w.handleDraining(ctx, recs); err != nil {
+			next, err := w.start(ctx, recs, prev)
+			if err != nil {
 				return err
 			}
-		}
-		w.cl.AllowRebalance()
-		if ctx.Err() != nil {
-			w.log.Info("scorer worker stopping", zap.String("group", w.cfg.Group))
-			return nil
+			prev = next
 		}
 	}
 }
 
-// handleDraining handles a batch on a context that outlives ctx by the
-// drain timeout, so a stop finishes the batch in hand.
-func (w *Worker) handleDraining(ctx context.Context, recs []*kgo.Record) error {
+// inflight is a scored batch being published and committed.
+type inflight struct {
+	done chan struct{}
+	err  error
+	// published holds the ids of the transitions it publishes, known
+	// once done: the next batch, scored meanwhile, may have read them
+	// as pending still and must not publish them again.
+	published map[string]bool
+}
+
+// wait waits for f to finish and returns its error; nil f is done.
+func (f *inflight) wait() error {
+	if f == nil {
+		return nil
+	}
+	<-f.done
+	return f.err
+}
+
+// start scores recs while prev is finishing, waits for prev, and starts
+// finishing the new batch in the background. Both run on a context that
+// outlives ctx by the drain timeout, so a stop finishes the batches in
+// hand.
+func (w *Worker) start(ctx context.Context, recs []*kgo.Record, prev *inflight) (*inflight,
+	error) {
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(w.cfg.DrainTimeout, cancel) })
-	defer stop()
-	return w.handle(work, recs)
+	begin := time.Now()
+	b := &batch{leads: map[string]*leadPending{}}
+	err := w.score(work, b, recs)
+	if perr := prev.wait(); perr != nil {
+		err = perr
+	}
+	if err != nil {
+		stop()
+		cancel()
+		return nil, err
+	}
+	if prev != nil {
+		b.drop(prev.published)
+	}
+	next := &inflight{done: make(chan struct{}), published: b.ids()}
+	go func() {
+		defer close(next.done)
+		defer cancel()
+		defer stop()
+		next.err = w.finish(work, b, recs, begin)
+	}()
+	return next, nil
 }
 
 // close leaves the group without committing anything more.
