@@ -158,8 +158,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	var prev *inflight
 	var allowed time.Time
 	for {
-		if w.rebalancing.Swap(false) || prev == nil || w.cl.BufferedFetchRecords() == 0 ||
-			time.Since(allowed) >= allowEvery {
+		if w.rebalancing.Swap(false) || prev == nil || ctx.Err() != nil ||
+			w.cl.BufferedFetchRecords() == 0 || time.Since(allowed) >= allowEvery {
 			if err := prev.wait(); err != nil {
 				return err
 			}
