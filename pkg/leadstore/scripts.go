@@ -118,18 +118,12 @@ end
 // rules no longer need stay until the hour or day changes; they are
 // outside every window, so they only cost memory meanwhile.
 //
-// Returns {duplicate (0|1), state as a flat list without the remembered
-// ids, pending as a flat list}, or {2, lead id} when the visitor is
-// linked.
+// Returns {duplicate (0|1), state as a flat list (remembered ids
+// included: filtering them out in Lua costs Redis more than sending them),
+// pending as a flat list}, or {2, lead id} when the visitor is linked.
 var applyScript = redis.NewScript(luaHelpers + `
 local function result(dup)
-  local all, st = redis.call('HGETALL', KEYS[1]), {}
-  for j = 1, #all, 2 do
-    if string.byte(all[j], 1) ~= 126 then
-      st[#st + 1] = all[j]; st[#st + 1] = all[j + 1]
-    end
-  end
-  return {dup, st, redis.call('HGETALL', KEYS[2])}
+  return {dup, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
 end
 local linked = redis.call('GET', KEYS[3])
 if linked then return {2, linked} end
