@@ -74,7 +74,8 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 	if ev.GetLeadId() != "" {
 		ident = "1"
 	}
-	sigs := r.Signals(ev)
+	var buf [8]string // most events produce a signal or two
+	sigs := r.AppendSignals(buf[:0], ev)
 	args := make([]any, 0, 16+len(sigs)*6+len(p.prune))
 	args = append(args, seenID(ev.GetId()), at, s.window.Milliseconds(), s.seenSlots(), ident)
 
