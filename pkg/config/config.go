@@ -101,7 +101,8 @@ func (fs *FlagSet) Duration(p *time.Duration, name string, def time.Duration, us
 	if v, ok := fs.env(name); ok {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			fs.errs = append(fs.errs, fmt.Errorf("%s=%q: want a duration such as 5s", EnvName(name), v))
+			fs.errs = append(fs.errs,
+				fmt.Errorf("%s=%q: want a duration such as 5s", EnvName(name), v))
 		} else {
 			def = d
 		}

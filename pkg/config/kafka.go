@@ -43,16 +43,21 @@ type Kafka struct {
 
 // Register defines the Kafka flags on fs.
 func (k *Kafka) Register(fs *FlagSet) {
-	fs.List(&k.Brokers, "kafka-brokers", []string{"127.0.0.1:9092"}, "Kafka seed brokers, comma-separated")
-	fs.String(&k.SASLMechanism, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.List(&k.Brokers, "kafka-brokers", []string{"127.0.0.1:9092"},
+		"Kafka seed brokers, comma-separated")
+	fs.String(&k.SASLMechanism, "kafka-sasl-mechanism", "",
+		"SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.String(&k.SASLUser, "kafka-sasl-user", "", "SASL user name")
 	k.SASLPassword, _ = fs.env("kafka-sasl-password")
 	fs.Bool(&k.TLS, "kafka-tls", false, "connect to Kafka over TLS")
 	fs.String(&k.TLSCAFile, "kafka-tls-ca", "", "PEM file of CAs to trust for Kafka TLS")
-	fs.Bool(&k.TLSSkipVerify, "kafka-tls-insecure", false, "skip Kafka TLS certificate checks (testing only)")
+	fs.Bool(&k.TLSSkipVerify, "kafka-tls-insecure", false,
+		"skip Kafka TLS certificate checks (testing only)")
 	fs.String(&k.EventsTopic, "events-topic", DefaultEventsTopic, "topic of accepted events")
-	fs.String(&k.TransitionsTopic, "transitions-topic", DefaultTransitionsTopic, "topic of stage transitions")
-	fs.String(&k.DeadLetterTopic, "deadletter-topic", DefaultDeadLetterTopic, "topic of poison records")
+	fs.String(&k.TransitionsTopic, "transitions-topic", DefaultTransitionsTopic,
+		"topic of stage transitions")
+	fs.String(&k.DeadLetterTopic, "deadletter-topic", DefaultDeadLetterTopic,
+		"topic of poison records")
 }
 
 // Validate reports the first setting that cannot work.
@@ -69,10 +74,12 @@ func (k *Kafka) Validate() error {
 	case "":
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 		if k.SASLUser == "" {
-			return fieldErr("kafka-sasl-user", "", "set the SASL user (and LEADSTREAM_KAFKA_SASL_PASSWORD)")
+			return fieldErr("kafka-sasl-user", "",
+				"set the SASL user (and LEADSTREAM_KAFKA_SASL_PASSWORD)")
 		}
 	default:
-		return fieldErr("kafka-sasl-mechanism", k.SASLMechanism, "use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+		return fieldErr("kafka-sasl-mechanism", k.SASLMechanism,
+			"use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	}
 	if k.TLSCAFile != "" {
 		if _, err := os.Stat(k.TLSCAFile); err != nil {
@@ -95,7 +102,8 @@ func (k *Kafka) tlsConfig() (*tls.Config, error) {
 	if !k.TLS {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: k.TLSSkipVerify} //nolint:gosec // opt-in for tests
+	// InsecureSkipVerify is an explicit opt-in, for test clusters only.
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: k.TLSSkipVerify}
 	if k.TLSCAFile != "" {
 		pem, err := os.ReadFile(k.TLSCAFile)
 		if err != nil {
@@ -121,13 +129,14 @@ func (k *Kafka) ClientOpts() ([]kgo.Opt, error) {
 	if tlsCfg != nil {
 		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
 	}
+	user, pass := k.SASLUser, k.SASLPassword
 	switch strings.ToUpper(k.SASLMechanism) {
 	case "PLAIN":
-		opts = append(opts, kgo.SASL(plain.Auth{User: k.SASLUser, Pass: k.SASLPassword}.AsMechanism()))
+		opts = append(opts, kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism()))
 	case "SCRAM-SHA-256":
-		opts = append(opts, kgo.SASL(scram.Auth{User: k.SASLUser, Pass: k.SASLPassword}.AsSha256Mechanism()))
+		opts = append(opts, kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()))
 	case "SCRAM-SHA-512":
-		opts = append(opts, kgo.SASL(scram.Auth{User: k.SASLUser, Pass: k.SASLPassword}.AsSha512Mechanism()))
+		opts = append(opts, kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
 	}
 	return opts, nil
 }
@@ -143,7 +152,8 @@ func (k *Kafka) Dialer() (*kafkago.Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &kafkago.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg, SASLMechanism: mech}, nil
+	return &kafkago.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tlsCfg,
+		SASLMechanism: mech}, nil
 }
 
 // Transport returns a kafka-go transport for writers, with the same SASL

@@ -28,7 +28,8 @@ func (r *Redis) Register(fs *FlagSet) {
 	fs.String(&r.Username, "redis-username", "", "Redis ACL user name")
 	r.Password, _ = fs.env("redis-password")
 	fs.Bool(&r.TLS, "redis-tls", false, "connect to Redis over TLS")
-	fs.String(&r.KeyPrefix, "redis-key-prefix", "ls", "prefix of every Redis key, so two deployments can share a Redis")
+	fs.String(&r.KeyPrefix, "redis-key-prefix", "ls",
+		"prefix of every Redis key, so two deployments can share a Redis")
 	fs.Duration(&r.DialTimeout, "redis-dial-timeout", 5*time.Second, "Redis connect timeout")
 }
 

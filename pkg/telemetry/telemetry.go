@@ -40,7 +40,8 @@ func New(log *zap.Logger) *Server {
 		log = zap.NewNop()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &Server{Registry: reg, log: log, checks: map[string]Check{}}
 }
 
@@ -74,7 +75,8 @@ func (s *Server) Mount(mux *http.ServeMux) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
+	metrics := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry})
+	mux.Handle("GET /metrics", metrics)
 }
 
 // Ready runs every check and returns the failures by name.

@@ -51,7 +51,8 @@ func KafkaContainer(t *testing.T) *Kafka {
 				{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: port},
 			}}
 		}),
-		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute, wait.ForListeningPort("9092/tcp")),
+		testcontainers.WithWaitStrategyAndDeadline(2*time.Minute,
+			wait.ForListeningPort("9092/tcp")),
 	)
 	testcontainers.CleanupContainer(t, ctr)
 	if err != nil {

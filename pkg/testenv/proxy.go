@@ -69,17 +69,16 @@ func (p *Proxy) Restore(tb testing.TB) {
 // (with jitter ms of jitter) until RemoveToxics.
 func (p *Proxy) AddLatency(tb testing.TB, ms, jitter int) {
 	tb.Helper()
-	p.addToxic(tb, fmt.Sprintf(
-		`{"name":"latency","type":"latency","stream":"downstream","attributes":{"latency":%d,"jitter":%d}}`,
-		ms, jitter))
+	p.addToxic(tb, fmt.Sprintf(`{"name":"latency","type":"latency","stream":"downstream",`+
+		`"attributes":{"latency":%d,"jitter":%d}}`, ms, jitter))
 }
 
 // AddTimeout stops all data from flowing (connections hang) until
 // RemoveToxics; with ms > 0 connections are closed after ms milliseconds.
 func (p *Proxy) AddTimeout(tb testing.TB, ms int) {
 	tb.Helper()
-	p.addToxic(tb, fmt.Sprintf(
-		`{"name":"timeout","type":"timeout","stream":"downstream","attributes":{"timeout":%d}}`, ms))
+	p.addToxic(tb, fmt.Sprintf(`{"name":"timeout","type":"timeout","stream":"downstream",`+
+		`"attributes":{"timeout":%d}}`, ms))
 }
 
 func (p *Proxy) addToxic(tb testing.TB, js string) {

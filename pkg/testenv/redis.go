@@ -40,7 +40,8 @@ func RedisServerPath(tb testing.TB) string {
 	tb.Helper()
 	p, err := exec.LookPath("redis-server")
 	if err != nil {
-		tb.Fatalf("redis-server not found on PATH: run `make setup` (or install the redis-server package)")
+		tb.Fatalf("redis-server not found on PATH: " +
+			"run `make setup` (or install the redis-server package)")
 	}
 	return p
 }
@@ -174,7 +175,8 @@ func (n *RedisNode) Restart(tb testing.TB) {
 }
 
 func waitPing(addr string, timeout time.Duration) error {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1,
+		DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -195,7 +197,8 @@ func createCluster(tb testing.TB, addrs []string) {
 	tb.Helper()
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
-		tb.Fatalf("redis-cli not found on PATH: run `make setup` (or install the redis-tools package)")
+		tb.Fatalf("redis-cli not found on PATH: " +
+			"run `make setup` (or install the redis-tools package)")
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
