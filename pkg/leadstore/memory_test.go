@@ -60,7 +60,8 @@ func TestLeadMemory(t *testing.T) {
 func typicalLead(n int) []*leadstreamv1.Event {
 	start := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	kinds := []struct{ typ, url string }{
-		{"page_view", "https://example.com/blog/post"}, {"page_view", "https://example.com/pricing"},
+		{"page_view", "https://example.com/blog/post"},
+		{"page_view", "https://example.com/pricing"},
 		{"download", ""}, {"email_open", ""}, {"page_view", "https://example.com/docs"},
 	}
 	out := make([]*leadstreamv1.Event, 0, n)

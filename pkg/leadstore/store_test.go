@@ -66,7 +66,10 @@ type deployment struct {
 // TestStore runs every store test on a single node and on a cluster,
 // starting each once.
 func TestStore(t *testing.T) {
-	deps := []deployment{{"single", testenv.StartRedis(t)}, {"cluster", testenv.StartRedisCluster(t)}}
+	deps := []deployment{
+		{"single", testenv.StartRedis(t)},
+		{"cluster", testenv.StartRedisCluster(t)},
+	}
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s *leadstore.Store, r *rules.Rules)

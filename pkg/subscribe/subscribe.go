@@ -229,7 +229,8 @@ func (s *Subscriber) handleWithRetry(
 		}
 	}
 	if s.cfg.OnFailure == nil {
-		return fmt.Errorf("handle transition %s after %d attempts: %w", tr.GetId(), p.MaxAttempts, err)
+		return fmt.Errorf("handle transition %s after %d attempts: %w",
+			tr.GetId(), p.MaxAttempts, err)
 	}
 	if ferr := s.cfg.OnFailure(ctx, tr, err); ferr != nil {
 		return fmt.Errorf("handle failed transition %s: %w", tr.GetId(), ferr)

@@ -15,7 +15,9 @@ import (
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
 
-var fastRetry = subscribe.RetryPolicy{MaxAttempts: 3, Base: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+var fastRetry = subscribe.RetryPolicy{
+	MaxAttempts: 3, Base: 5 * time.Millisecond, Max: 20 * time.Millisecond,
+}
 
 func TestNewRefusesIncompleteConfig(t *testing.T) {
 	h := func(context.Context, *leadstreamv1.Transition) error { return nil }
@@ -25,7 +27,8 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		handler subscribe.Handler
 		want    error
 	}{
-		{"no handler", subscribe.Config{Brokers: []string{"b:9092"}, GroupID: "g"}, nil, subscribe.ErrNoHandler},
+		{"no handler", subscribe.Config{Brokers: []string{"b:9092"}, GroupID: "g"}, nil,
+			subscribe.ErrNoHandler},
 		{"no brokers", subscribe.Config{GroupID: "g"}, h, subscribe.ErrNoBrokers},
 		{"no group", subscribe.Config{Brokers: []string{"b:9092"}}, h, subscribe.ErrNoGroup},
 	}
@@ -123,7 +126,9 @@ func TestRunCommitsOnlyAfterSuccess(t *testing.T) {
 	topic := p + "transitions"
 	k.CreateTopic(t, topic, 1)
 	produce(t, k, topic, encode(t, transition("a", leadstreamv1.Stage_STAGE_SQL))...)
-	cfg := subscribe.Config{Brokers: k.Brokers, Topic: topic, GroupID: p + "group", Retry: fastRetry}
+	cfg := subscribe.Config{
+		Brokers: k.Brokers, Topic: topic, GroupID: p + "group", Retry: fastRetry,
+	}
 
 	var failures atomic.Int32
 	failing, err := subscribe.New(cfg, func(context.Context, *leadstreamv1.Transition) error {
@@ -163,7 +168,8 @@ func TestRunOnFailureSkips(t *testing.T) {
 	topic := p + "transitions"
 	k.CreateTopic(t, topic, 1)
 	produce(t, k, topic, encode(t,
-		transition("bad", leadstreamv1.Stage_STAGE_MQL), transition("good", leadstreamv1.Stage_STAGE_MQL))...)
+		transition("bad", leadstreamv1.Stage_STAGE_MQL),
+		transition("good", leadstreamv1.Stage_STAGE_MQL))...)
 
 	var failed, handled recorder
 	sub, err := subscribe.New(subscribe.Config{
@@ -183,7 +189,9 @@ func TestRunOnFailureSkips(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := runAsync(t, sub.Run)
-	waitFor(t, 30*time.Second, "good transition", func() bool { return len(handled.snapshot()) == 1 })
+	waitFor(t, 30*time.Second, "good transition", func() bool {
+		return len(handled.snapshot()) == 1
+	})
 	if err := stop(); err != nil {
 		t.Fatalf("Run() = %v", err)
 	}
@@ -210,7 +218,8 @@ func TestRunDedupe(t *testing.T) {
 			topic := p + "transitions"
 			k.CreateTopic(t, topic, 1)
 			dup := transition("a", leadstreamv1.Stage_STAGE_MQL)
-			produce(t, k, topic, encode(t, dup, dup, transition("z", leadstreamv1.Stage_STAGE_MQL))...)
+			produce(t, k, topic,
+				encode(t, dup, dup, transition("z", leadstreamv1.Stage_STAGE_MQL))...)
 
 			var got recorder
 			sub, err := subscribe.New(subscribe.Config{

@@ -24,12 +24,14 @@ func TestVerify(t *testing.T) {
 		want   error
 	}{
 		{"valid", good, body, secret, now, nil},
-		{"rotated secret listed second", good[:len("t=1796292900,")] + "v1=00," + good[len("t=1796292900,"):],
+		{"rotated secret listed second",
+			good[:len("t=1796292900,")] + "v1=00," + good[len("t=1796292900,"):],
 			body, secret, now, nil},
 		{"tampered body", good, []byte(`{"id":"y"}`), secret, now, subscribe.ErrSignature},
 		{"wrong secret", good, body, []byte("other"), now, subscribe.ErrSignature},
 		{"too old", good, body, secret, now.Add(6 * time.Minute), subscribe.ErrSignatureExpired},
-		{"from the future", good, body, secret, now.Add(-6 * time.Minute), subscribe.ErrSignatureExpired},
+		{"from the future", good, body, secret, now.Add(-6 * time.Minute),
+			subscribe.ErrSignatureExpired},
 		{"empty header", "", body, secret, now, subscribe.ErrSignature},
 		{"no v1", "t=1796292900", body, secret, now, subscribe.ErrSignature},
 		{"bad timestamp", "t=abc,v1=00", body, secret, now, subscribe.ErrSignature},
@@ -107,13 +109,17 @@ func TestBackoffStaysWithinCeiling(t *testing.T) {
 	tests := []struct {
 		attempt int
 		ceiling time.Duration
-	}{{1, 100 * time.Millisecond}, {2, 200 * time.Millisecond}, {4, 800 * time.Millisecond}, {30, time.Second}}
+	}{
+		{1, 100 * time.Millisecond}, {2, 200 * time.Millisecond},
+		{4, 800 * time.Millisecond}, {30, time.Second},
+	}
 	for _, tt := range tests {
 		t.Run(tt.ceiling.String(), func(t *testing.T) {
 			for range 200 {
 				d := subscribe.Backoff(100*time.Millisecond, time.Second, tt.attempt)
 				if d < 0 || d > tt.ceiling {
-					t.Fatalf("Backoff(attempt %d) = %v, want within [0, %v]", tt.attempt, d, tt.ceiling)
+					t.Fatalf("Backoff(attempt %d) = %v, want within [0, %v]",
+						tt.attempt, d, tt.ceiling)
 				}
 			}
 		})

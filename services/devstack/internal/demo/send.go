@@ -65,7 +65,8 @@ func (s *Sender) Send(ctx context.Context, ev Event) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("send event %s: status %d: %s", ev.ID, resp.StatusCode, bytes.TrimSpace(body))
+		return fmt.Errorf("send event %s: status %d: %s",
+			ev.ID, resp.StatusCode, bytes.TrimSpace(body))
 	}
 	return nil
 }

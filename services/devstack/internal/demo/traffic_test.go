@@ -10,11 +10,13 @@ import (
 )
 
 const sample = `# First story.
-{"id":"e1","type":"page_view","anonymous_id":"a1","timestamp":"2026-12-01T09:00:00Z","url":"https://x/blog/a"}
+{"id":"e1","type":"page_view","anonymous_id":"a1","timestamp":"2026-12-01T09:00:00Z",` +
+	`"url":"https://x/blog/a"}
 
 {"id":"e2","type":"download","anonymous_id":"a1","timestamp":"2026-12-03T09:00:00Z"}
 # Second story.
-{"id":"e3","type":"identify","anonymous_id":"a2","lead_id":"l2","timestamp":"2026-12-02T10:00:00Z","traits":{"title":"CEO"}}
+{"id":"e3","type":"identify","anonymous_id":"a2","lead_id":"l2",` +
+	`"timestamp":"2026-12-02T10:00:00Z","traits":{"title":"CEO"}}
 `
 
 func TestParse(t *testing.T) {

@@ -154,7 +154,8 @@ func TestDockerfile(t *testing.T) {
 // variables straight from the environment.
 func TestSecretEnvRead(t *testing.T) {
 	for name := range SecretEnv {
-		flag := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, "LEADSTREAM_"), "_", "-"))
+		flag := strings.ToLower(
+			strings.ReplaceAll(strings.TrimPrefix(name, "LEADSTREAM_"), "_", "-"))
 		found := false
 		files, _ := filepath.Glob(filepath.Join(Root, "pkg/config/*.go"))
 		for _, f := range files {

@@ -235,9 +235,11 @@ func checkPorts(t *testing.T, c corev1.Container, httpAddr string) {
 	t.Helper()
 	_, port, err := net.SplitHostPort(httpAddr)
 	if err != nil {
-		t.Fatalf("LEADSTREAM_HTTP_ADDR %q: %v (the default listens on loopback only)", httpAddr, err)
+		t.Fatalf("LEADSTREAM_HTTP_ADDR %q: %v (the default listens on loopback only)",
+			httpAddr, err)
 	}
-	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || fmt.Sprint(c.Ports[0].ContainerPort) != port {
+	if len(c.Ports) != 1 || c.Ports[0].Name != "http" ||
+		fmt.Sprint(c.Ports[0].ContainerPort) != port {
 		t.Errorf("container ports %v, want one named http on %s", c.Ports, port)
 	}
 	probes := []struct {

@@ -14,7 +14,8 @@ import (
 )
 
 var (
-	fullFlag  = flag.Bool("faults.full", false, "run the full suite: thousands of leads per scenario")
+	fullFlag = flag.Bool("faults.full", false,
+		"run the full suite: thousands of leads per scenario")
 	seedFlag  = flag.Int64("faults.seed", 0, "workload seed; 0 picks one from the clock")
 	leadsFlag = flag.Int("faults.leads", 0, "leads per scenario; 0 for the default of the mode")
 	bugsFlag  = flag.Bool("faults.known-bugs", false, "also run the scenarios that fail "+

@@ -28,7 +28,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(*Config) {}, ""},
 		{"missing rules", func(c *Config) { c.Rules = "nope.yaml" }, "rules"},
-		{"sinks and webhook", func(c *Config) { c.Sinks, c.Webhook = c.Rules, "http://x" }, "webhook"},
+		{"sinks and webhook", func(c *Config) { c.Sinks, c.Webhook = c.Rules, "http://x" },
+			"webhook"},
 		{"secret without webhook", func(c *Config) { c.WebhookSecret = "s" }, "webhook-secret"},
 		{"public http", func(c *Config) { c.HTTP = "0.0.0.0:8080" }, "http"},
 		{"kafka not host:port", func(c *Config) { c.Kafka = "9092" }, "kafka"},

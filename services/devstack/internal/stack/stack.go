@@ -36,7 +36,8 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, stdout io.Writer) err
 	s := &Stack{cfg: cfg, log: log, out: supervise.NewOutput(stdout)}
 	err := s.start(ctx)
 	if err == nil {
-		s.out.Println(fmt.Sprintf("devstack ready: tracker=http://%s kafka=%s redis=%s write_key=%s",
+		s.out.Println(fmt.Sprintf(
+			"devstack ready: tracker=http://%s kafka=%s redis=%s write_key=%s",
 			s.ep.http, s.ep.kafka, s.ep.redis, cfg.WriteKey))
 		err = s.watch(ctx)
 	}

@@ -44,7 +44,8 @@ func (s *Stack) stopAll(ctx context.Context, group []*supervise.Process) {
 	for _, p := range group {
 		wg.Go(func() {
 			if err := p.Stop(ctx, s.cfg.StopTimeout); err != nil {
-				s.log.Warn("part did not stop cleanly", zap.String("part", p.Name()), zap.Error(err))
+				s.log.Warn("part did not stop cleanly",
+					zap.String("part", p.Name()), zap.Error(err))
 				return
 			}
 			s.log.Info("part stopped", zap.String("part", p.Name()))

@@ -210,7 +210,8 @@ func (p *Process) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for %s to be ready: %w (last check: %w)", p.spec.Name, ctx.Err(), last)
+			return fmt.Errorf("wait for %s to be ready: %w (last check: %w)",
+				p.spec.Name, ctx.Err(), last)
 		case <-p.done:
 			return fmt.Errorf("wait for %s to be ready: it stopped", p.spec.Name)
 		case <-tick.C:

@@ -72,7 +72,8 @@ func newReceiver(
 
 func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	req := request{key: r.Header.Get("Idempotency-Key"), delivery: r.Header.Get("Leadstream-Delivery"),
+	req := request{key: r.Header.Get("Idempotency-Key"),
+		delivery:  r.Header.Get("Leadstream-Delivery"),
 		signature: r.Header.Get("Leadstream-Signature"), body: body, at: time.Now()}
 	rc.mu.Lock()
 	rc.reqs = append(rc.reqs, req)
@@ -100,7 +101,9 @@ func always(code int) func(int, *http.Request, http.ResponseWriter) int {
 func webhookRoute(name string, rc *receiver, maxAttempts int) dispatch.Route {
 	return dispatch.Route{
 		Sink: sinkfile.Sink{Name: name, Type: sinkfile.TypeWebhook, URL: rc.srv.URL,
-			Stages:  []leadstreamv1.Stage{leadstreamv1.Stage_STAGE_MQL, leadstreamv1.Stage_STAGE_SQL},
+			Stages: []leadstreamv1.Stage{
+				leadstreamv1.Stage_STAGE_MQL, leadstreamv1.Stage_STAGE_SQL,
+			},
 			Timeout: 2 * time.Second, MaxAttempts: maxAttempts},
 		Sender: &sink.Webhook{URL: rc.srv.URL, Secret: []byte(secret),
 			Client: sink.NewHTTPClient(true), Now: time.Now},
@@ -161,7 +164,8 @@ func (e *env) produce(t *testing.T, n int) []string {
 		lead := fmt.Sprintf("lead-%02d", i)
 		trs = append(trs, &leadstreamv1.Transition{Id: lead + "-sql-1", LeadId: lead,
 			From: leadstreamv1.Stage_STAGE_MQL, To: leadstreamv1.Stage_STAGE_SQL,
-			OccurredAtUnixMs: time.Now().UnixMilli(), Reasons: []string{"contact_request = 1 >= 1"}})
+			OccurredAtUnixMs: time.Now().UnixMilli(),
+			Reasons:          []string{"contact_request = 1 >= 1"}})
 	}
 	return e.publish(t, trs...)
 }

@@ -28,7 +28,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadstream_notifier_deliveries_total",
-			Help: "Transitions handled per sink, by outcome: delivered, retry_scheduled, parked, duplicate.",
+			Help: "Transitions handled per sink, by outcome: " +
+				"delivered, retry_scheduled, parked, duplicate.",
 		}, []string{"sink", "outcome"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadstream_notifier_attempts_total",

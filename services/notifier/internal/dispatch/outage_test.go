@@ -29,7 +29,8 @@ func TestFatalFetch(t *testing.T) {
 		{"no read permission", kafka.TopicAuthorizationFailed, true},
 		{"no group permission", kafka.GroupAuthorizationFailed, true},
 		{"session timeout refused", kafka.InvalidSessionTimeout, true},
-		{"unknown certificate authority", fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), true},
+		{"unknown certificate authority",
+			fmt.Errorf("tls: %w", x509.UnknownAuthorityError{}), true},
 		{"wrong host in certificate", x509.HostnameError{Host: "kafka"}, true},
 		{"joined", errors.Join(io.EOF, kafka.ClusterAuthorizationFailed), true},
 	}

@@ -77,7 +77,8 @@ func (d *Dispatcher) retry(ctx context.Context, r *route, j *retryq.Job, log *za
 	if n >= r.MaxAttempts {
 		if perr := d.park(ctx, r, j, log); perr != nil {
 			log.Error("park delivery, will try again", zap.Error(perr))
-			d.logErr(log, "reschedule", d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.cfg.RetryBase)))
+			d.logErr(log, "reschedule",
+				d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.cfg.RetryBase)))
 		}
 		return
 	}

@@ -77,7 +77,8 @@ func exerciseQueue(t *testing.T, rdb redis.UniversalClient) {
 		t.Fatalf("claimed %d jobs before they were due", len(got))
 	}
 	got, err := q.Claim(ctx, "crm", now.Add(2*time.Second), 10)
-	if err != nil || len(got) != 1 || got[0].Attempts != 1 || string(got[0].Transition) != "\x01\x02" {
+	if err != nil || len(got) != 1 || got[0].Attempts != 1 ||
+		string(got[0].Transition) != "\x01\x02" {
 		t.Fatalf("Claim() = %+v, %v", got, err)
 	}
 	if again, _ := q.Claim(ctx, "crm", now.Add(3*time.Second), 10); len(again) != 0 {

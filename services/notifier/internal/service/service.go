@@ -149,8 +149,9 @@ func New(c Config, log *zap.Logger) (*Service, error) {
 	s.disp = dispatch.New(dispatch.Config{
 		Brokers: c.Kafka.Brokers, Topic: c.Kafka.TransitionsTopic, Group: c.Group,
 		Dialer: dialer, Routes: rts, Parker: s.parker,
-		Metrics:       dispatch.NewMetrics(s.tel.Registry),
-		Queue:         retryq.New(s.rdb, c.Redis.KeyPrefix, leaseFor(file), retryq.DefaultDeliveredTTL),
+		Metrics: dispatch.NewMetrics(s.tel.Registry),
+		Queue: retryq.New(s.rdb, c.Redis.KeyPrefix, leaseFor(file),
+			retryq.DefaultDeliveredTTL),
 		InlineTimeout: c.InlineTimeout, RetryBase: c.RetryBase, RetryMax: c.RetryMax,
 		Concurrency: c.Concurrency, MaxInFlight: c.MaxInFlight, CommitInterval: c.CommitInterval,
 		SessionTimeout: c.Session, RebalanceTimeout: c.Rebalance,

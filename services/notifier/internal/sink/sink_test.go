@@ -79,12 +79,16 @@ func TestWebhookSendsSignedContractBody(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		got <- seen{r.Header.Clone(), b}
 	})
-	wh := &sink.Webhook{URL: srv.URL, Secret: secret, Client: sink.NewHTTPClient(true), Now: time.Now}
-	if err := wh.Send(t.Context(), sink.Delivery{Transition: sample(), Attempt: 1, ID: "d-1"}); err != nil {
+	wh := &sink.Webhook{
+		URL: srv.URL, Secret: secret, Client: sink.NewHTTPClient(true), Now: time.Now,
+	}
+	d := sink.Delivery{Transition: sample(), Attempt: 1, ID: "d-1"}
+	if err := wh.Send(t.Context(), d); err != nil {
 		t.Fatalf("Send() = %v", err)
 	}
 	s := <-got
-	if err := subscribe.Verify(s.hdr.Get("Leadstream-Signature"), s.body, secret, 0, time.Now()); err != nil {
+	sig := s.hdr.Get("Leadstream-Signature")
+	if err := subscribe.Verify(sig, s.body, secret, 0, time.Now()); err != nil {
 		t.Errorf("receiver cannot verify the signature: %v", err)
 	}
 	want := map[string]string{
@@ -113,8 +117,10 @@ func TestPostOutcomes(t *testing.T) {
 	}{
 		{"accepted", 202, nil, 0, 0},
 		{"server error", 500, nil, 500, 0},
-		{"rate limited in seconds", 429, map[string]string{"Retry-After": "7"}, 429, 7 * time.Second},
-		{"redirect not followed", 302, map[string]string{"Location": "http://169.254.169.254/"}, 302, 0},
+		{"rate limited in seconds", 429, map[string]string{"Retry-After": "7"},
+			429, 7 * time.Second},
+		{"redirect not followed", 302, map[string]string{"Location": "http://169.254.169.254/"},
+			302, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,14 +131,17 @@ func TestPostOutcomes(t *testing.T) {
 				w.WriteHeader(tt.status)
 				_, _ = w.Write(bytes.Repeat([]byte("x"), 1<<20))
 			})
-			wh := &sink.Webhook{URL: srv.URL, Secret: []byte("k"), Client: sink.NewHTTPClient(true), Now: time.Now}
+			wh := &sink.Webhook{URL: srv.URL, Secret: []byte("k"),
+				Client: sink.NewHTTPClient(true), Now: time.Now}
 			err := wh.Send(t.Context(), sink.Delivery{Transition: sample(), Attempt: 1, ID: "d"})
 			var se *sink.StatusError
 			switch {
 			case tt.wantCode == 0 && err != nil:
 				t.Fatalf("Send() = %v, want success", err)
-			case tt.wantCode != 0 && (!errors.As(err, &se) || se.Code != tt.wantCode || se.RetryAfter != tt.wantAfter):
-				t.Fatalf("Send() = %v, want status %d retry after %v", err, tt.wantCode, tt.wantAfter)
+			case tt.wantCode != 0 &&
+				(!errors.As(err, &se) || se.Code != tt.wantCode || se.RetryAfter != tt.wantAfter):
+				t.Fatalf("Send() = %v, want status %d retry after %v",
+					err, tt.wantCode, tt.wantAfter)
 			}
 		})
 	}
@@ -142,10 +151,12 @@ func TestDialTimeRefusal(t *testing.T) {
 	var hits atomic.Int32
 	srv := server(t, func(http.ResponseWriter, *http.Request) { hits.Add(1) })
 	for _, s := range []sink.Sender{
-		&sink.Webhook{URL: srv.URL, Secret: []byte("k"), Client: sink.NewHTTPClient(false), Now: time.Now},
+		&sink.Webhook{URL: srv.URL, Secret: []byte("k"),
+			Client: sink.NewHTTPClient(false), Now: time.Now},
 		&sink.Slack{URL: srv.URL, Client: sink.NewHTTPClient(false)},
 	} {
-		err := s.Send(context.Background(), sink.Delivery{Transition: sample(), Attempt: 1, ID: "d"})
+		err := s.Send(context.Background(),
+			sink.Delivery{Transition: sample(), Attempt: 1, ID: "d"})
 		if !errors.Is(err, netguard.ErrForbiddenAddress) {
 			t.Errorf("Send() to loopback = %v, want ErrForbiddenAddress", err)
 		}
@@ -174,14 +185,17 @@ func TestParseRetryAfter(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			got, ok := sink.ParseRetryAfter(tt.in, now)
 			if got != tt.want || ok != tt.ok {
-				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+				t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v",
+					tt.in, got, ok, tt.want, tt.ok)
 			}
 		})
 	}
 }
 
 func FuzzParseRetryAfter(f *testing.F) {
-	for _, s := range []string{"1", "Thu, 03 Dec 2026 10:16:30 GMT", "99999999999999999999", " 5 "} {
+	for _, s := range []string{
+		"1", "Thu, 03 Dec 2026 10:16:30 GMT", "99999999999999999999", " 5 ",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -61,7 +61,9 @@ func SlackMessage(tr *leadstreamv1.Transition, linkTemplate string) ([]byte, err
 		{Type: "section", Fields: slackFields(tr)},
 	}
 	if why := slackReasons(tr.GetReasons()); why != "" {
-		blocks = append(blocks, slackBlock{Type: "section", Text: &slackText{Type: "mrkdwn", Text: why}})
+		blocks = append(blocks, slackBlock{
+			Type: "section", Text: &slackText{Type: "mrkdwn", Text: why},
+		})
 	}
 	if linkTemplate != "" {
 		link := strings.ReplaceAll(linkTemplate, "{{lead_id}}", url.PathEscape(tr.GetLeadId()))
@@ -115,7 +117,9 @@ func slackFields(tr *leadstreamv1.Transition) []slackText {
 	}
 	for _, k := range []string{"company", "title", "industry", "employees"} {
 		if v := tr.GetTraits()[k]; v != "" {
-			fields = append(fields, slackText{Type: "mrkdwn", Text: "*" + titleCase(k) + "*\n" + escape(v)})
+			fields = append(fields, slackText{
+				Type: "mrkdwn", Text: "*" + titleCase(k) + "*\n" + escape(v),
+			})
 		}
 	}
 	return fields

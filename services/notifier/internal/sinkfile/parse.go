@@ -157,9 +157,11 @@ func (p *parser) sinkName(r rawSink, s *Sink) {
 	case s.Name == "":
 		p.errorf(s.Line, "sink needs a name")
 	case !namePattern.MatchString(s.Name):
-		p.errorf(r.line("name", s.Line), "sink name %q: use lower-case letters, digits, - and _", s.Name)
+		p.errorf(r.line("name", s.Line),
+			"sink name %q: use lower-case letters, digits, - and _", s.Name)
 	case p.names[s.Name] != 0:
-		p.errorf(r.line("name", s.Line), "sink name %q already used on line %d", s.Name, p.names[s.Name])
+		p.errorf(r.line("name", s.Line),
+			"sink name %q already used on line %d", s.Name, p.names[s.Name])
 	default:
 		p.names[s.Name] = r.line("name", s.Line)
 	}
@@ -183,14 +185,16 @@ func (p *parser) kind(r rawSink, s *Sink) {
 func (p *parser) stages(r rawSink, s *Sink) {
 	n := r.fields["stages"]
 	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		p.errorf(r.line("stages", s.Line), "sink %q: list the stages it receives, e.g. stages: [sql]",
+		p.errorf(r.line("stages", s.Line),
+			"sink %q: list the stages it receives, e.g. stages: [sql]",
 			s.Name)
 		return
 	}
 	for _, item := range n.Content {
 		st, ok := subscribe.ParseStage(item.Value)
 		if !ok || item.Kind != yaml.ScalarNode {
-			p.errorf(item.Line, "sink %q: unknown stage %q; use visitor, mql, sql or excluded", s.Name,
+			p.errorf(item.Line,
+				"sink %q: unknown stage %q; use visitor, mql, sql or excluded", s.Name,
 				item.Value)
 			continue
 		}
@@ -216,13 +220,15 @@ func (p *parser) target(r rawSink, s *Sink, allowPrivate bool) {
 	switch {
 	case s.Type == TypeWebhook && secretEnv == "":
 		p.errorf(s.Line,
-			"sink %q: webhooks are signed; set secret_env to the variable holding the secret", s.Name)
+			"sink %q: webhooks are signed; set secret_env to the variable holding the secret",
+			s.Name)
 	case s.Type == TypeSlack && secretEnv != "":
 		p.errorf(r.line("secret_env", s.Line), "sink %q: slack sinks take no secret_env", s.Name)
 	case secretEnv != "":
 		v, ok := p.env(secretEnv)
 		if !ok || v == "" {
-			p.errorf(r.line("secret_env", s.Line), "sink %q: environment variable %s is not set", s.Name,
+			p.errorf(r.line("secret_env", s.Line),
+				"sink %q: environment variable %s is not set", s.Name,
 				secretEnv)
 		}
 		s.Secret = []byte(v)

@@ -78,35 +78,48 @@ func TestParseErrors(t *testing.T) {
 		{"bad stage", "sinks:\n  - name: a\n    type: log\n    stages: [sql, lead]\n",
 			[]string{`sinks.yaml:4: sink "a": unknown stage "lead"`}},
 		{"no stages", "sinks:\n  - name: a\n    type: log\n", []string{`list the stages`}},
-		{"duplicate name", "sinks:\n  - {name: a, type: log, stages: [sql]}\n  - {name: a, type: log, stages: [mql]}\n",
+		{"duplicate name", "sinks:\n  - {name: a, type: log, stages: [sql]}\n" +
+			"  - {name: a, type: log, stages: [mql]}\n",
 			[]string{`sinks.yaml:3: sink name "a" already used on line 2`}},
-		{"webhook without secret", "sinks:\n  - {name: a, type: webhook, url: 'https://x.example', stages: [sql]}\n",
+		{"webhook without secret",
+			"sinks:\n  - {name: a, type: webhook, url: 'https://x.example', stages: [sql]}\n",
 			[]string{"set secret_env"}},
-		{"secret unset", "sinks:\n  - {name: a, type: webhook, url: 'https://x.example', secret_env: NOPE, stages: [sql]}\n",
+		{"secret unset", "sinks:\n  - {name: a, type: webhook, url: 'https://x.example', " +
+			"secret_env: NOPE, stages: [sql]}\n",
 			[]string{"environment variable NOPE is not set"}},
-		{"url and url_env", "sinks:\n  - {name: a, type: slack, url: 'https://x.example', url_env: SLACK_URL, stages: [sql]}\n",
+		{"url and url_env", "sinks:\n  - {name: a, type: slack, url: 'https://x.example', " +
+			"url_env: SLACK_URL, stages: [sql]}\n",
 			[]string{"not both"}},
 		{"ftp url", "sinks:\n  - {name: a, type: slack, url: 'ftp://x.example', stages: [sql]}\n",
 			[]string{"use an http or https URL"}},
-		{"loopback refused", "sinks:\n  - {name: a, type: slack, url: 'http://127.0.0.1:8080/x', stages: [sql]}\n",
+		{"loopback refused",
+			"sinks:\n  - {name: a, type: slack, url: 'http://127.0.0.1:8080/x', stages: [sql]}\n",
 			[]string{"address is not public", "allow_private_networks"}},
-		{"metadata refused", "sinks:\n  - {name: a, type: slack, url: 'http://169.254.169.254/', stages: [sql]}\n",
+		{"metadata refused",
+			"sinks:\n  - {name: a, type: slack, url: 'http://169.254.169.254/', stages: [sql]}\n",
 			[]string{"address is not public"}},
-		{"localhost refused", "sinks:\n  - {name: a, type: slack, url: 'http://localhost/', stages: [sql]}\n",
+		{"localhost refused",
+			"sinks:\n  - {name: a, type: slack, url: 'http://localhost/', stages: [sql]}\n",
 			[]string{"address is not public"}},
-		{"env url refused without quoting it", "sinks:\n  - {name: a, type: slack, url_env: SLACK_LOCAL, stages: [sql]}\n",
+		{"env url refused without quoting it",
+			"sinks:\n  - {name: a, type: slack, url_env: SLACK_LOCAL, stages: [sql]}\n",
 			[]string{"url from SLACK_LOCAL", "address is not public"}},
 		{"bad timeout", "sinks:\n  - {name: a, type: log, stages: [sql], timeout: forever}\n",
 			[]string{`timeout "forever"`}},
 		{"bad attempts", "sinks:\n  - {name: a, type: log, stages: [sql], max_attempts: 0}\n",
 			[]string{`max_attempts "0"`}},
-		{"link without placeholder", "sinks:\n  - {name: a, type: slack, url: 'https://x.example', stages: [sql], link_template: 'https://crm'}\n",
+		{"link without placeholder",
+			"sinks:\n  - {name: a, type: slack, url: 'https://x.example', " +
+				"stages: [sql], link_template: 'https://crm'}\n",
 			[]string{"must contain {{lead_id}}"}},
-		{"link on webhook", "sinks:\n  - {name: a, type: log, stages: [sql], link_template: 'x{{lead_id}}'}\n",
+		{"link on webhook",
+			"sinks:\n  - {name: a, type: log, stages: [sql], link_template: 'x{{lead_id}}'}\n",
 			[]string{"slack sinks only"}},
-		{"two errors reported", "sinks:\n  - {name: A, type: log, stages: [sql]}\n  - {name: b, type: log, stages: [nope]}\n",
+		{"two errors reported", "sinks:\n  - {name: A, type: log, stages: [sql]}\n" +
+			"  - {name: b, type: log, stages: [nope]}\n",
 			[]string{"sinks.yaml:2:", "sinks.yaml:3:"}},
-		{"bad allow flag", "allow_private_networks: maybe\nsinks:\n  - {name: a, type: log, stages: [sql]}\n",
+		{"bad allow flag",
+			"allow_private_networks: maybe\nsinks:\n  - {name: a, type: log, stages: [sql]}\n",
 			[]string{"sinks.yaml:1: allow_private_networks: want true or false"}},
 	}
 	for _, tt := range tests {
@@ -128,7 +141,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseAllowsPrivateNetworksWhenAsked(t *testing.T) {
-	src := "allow_private_networks: true\nsinks:\n  - {name: a, type: slack, url: 'http://127.0.0.1:8080/x', stages: [sql]}\n"
+	src := "allow_private_networks: true\nsinks:\n" +
+		"  - {name: a, type: slack, url: 'http://127.0.0.1:8080/x', stages: [sql]}\n"
 	f, err := sinkfile.Parse("sinks.yaml", []byte(src), testEnv)
 	if err != nil || !f.AllowPrivateNetworks {
 		t.Fatalf("Parse() = %+v, %v", f, err)

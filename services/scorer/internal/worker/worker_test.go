@@ -136,7 +136,8 @@ func (e *env) startOn(t testing.TB, group string, rdb redis.UniversalClient,
 	}
 	m := NewMetrics(prometheus.NewRegistry())
 	w, err := New(Config{Kafka: e.cfg, Group: group, MaxPoll: e.maxPoll,
-		DrainTimeout: 10 * time.Second, ClientOpts: []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond)}},
+		DrainTimeout: 10 * time.Second,
+		ClientOpts:   []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond)}},
 		func() *rules.Rules { return e.rules }, store,
 		zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), m)
 	if err != nil {

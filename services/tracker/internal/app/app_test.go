@@ -87,7 +87,8 @@ func TestPixelReachesKafka(t *testing.T) {
 		t.Fatalf("read %d records, want 1", len(recs))
 	}
 	for _, ev := range decode(t, recs) {
-		if ev.Type != "download" || ev.AnonymousId != "a-9" || ev.Properties["file"] != "guide.pdf" ||
+		if ev.Type != "download" || ev.AnonymousId != "a-9" ||
+			ev.Properties["file"] != "guide.pdf" ||
 			ev.Source != leadstreamv1.Source_SOURCE_PIXEL || len(ev.Id) != 36 {
 			t.Errorf("event = %v", ev)
 		}

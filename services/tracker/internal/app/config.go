@@ -52,11 +52,13 @@ func (c *Config) Register(fs *config.FlagSet) {
 	fs.String(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "address of the HTTP API and telemetry")
 	c.Kafka.Register(fs)
 	c.Log.Register(fs)
-	fs.List(&c.WriteKeys, "write-keys", nil, "accepted write keys: key or key=site, comma-separated")
+	fs.List(&c.WriteKeys, "write-keys", nil,
+		"accepted write keys: key or key=site, comma-separated")
 	fs.String(&c.SitesFile, "sites", "", "YAML file of sites with write keys and CORS origins")
 	c.registerLimits(fs)
 	c.registerProducer(fs)
-	fs.Int(&c.EventsPartitions, "events-partitions", 8, "partitions of the events topic when created")
+	fs.Int(&c.EventsPartitions, "events-partitions", 8,
+		"partitions of the events topic when created")
 	fs.Bool(&c.CreateTopics, "create-topics", true, "create the events topic at start when missing")
 	fs.Duration(&c.ShutdownDelay, "shutdown-delay", 0,
 		"how long to fail readiness before refusing requests on SIGTERM")
@@ -68,7 +70,8 @@ func (c *Config) registerLimits(fs *config.FlagSet) {
 	def := tracking.DefaultLimits()
 	fs.Int(&c.MaxBodyBytes, "max-body-bytes", 512<<10, "largest batch body in bytes")
 	fs.Int(&c.Limits.MaxEvents, "max-events", def.MaxEvents, "most events per batch")
-	fs.Int(&c.Limits.MaxProps, "max-properties", def.MaxProps, "most properties, or traits, per event")
+	fs.Int(&c.Limits.MaxProps, "max-properties", def.MaxProps,
+		"most properties, or traits, per event")
 	fs.Int(&c.Limits.MaxKeyLen, "max-key-chars", def.MaxKeyLen, "longest property or trait name")
 	fs.Int(&c.Limits.MaxValueLen, "max-value-chars", def.MaxValueLen,
 		"longest property or trait value")
@@ -78,7 +81,8 @@ func (c *Config) registerLimits(fs *config.FlagSet) {
 		"oldest timestamp the batch API accepts; older events are refused")
 	fs.Int(&c.RateLimit, "rate-limit", 20,
 		"requests per second per write key and client address; 0 turns limiting off")
-	fs.Int(&c.RateBurst, "rate-burst", 100, "requests a client may send at once before rate limiting")
+	fs.Int(&c.RateBurst, "rate-burst", 100,
+		"requests a client may send at once before rate limiting")
 	fs.Bool(&c.TrustForwardedFor, "trust-forwarded-for", false,
 		"take the client address from X-Forwarded-For (behind a proxy only)")
 }

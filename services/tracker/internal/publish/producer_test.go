@@ -42,7 +42,8 @@ func TestRecordKey(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := Record("topic", tc.ev)
-			if err != nil || string(rec.Key) != tc.key || string(rec.Headers[0].Value) != ContentType {
+			if err != nil || string(rec.Key) != tc.key ||
+				string(rec.Headers[0].Value) != ContentType {
 				t.Errorf("record = %+v, err %v; want key %q", rec, err, tc.key)
 			}
 		})
@@ -59,7 +60,8 @@ func TestProduceAndEnqueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		if err := p.Enqueue(&leadstreamv1.Event{Id: fmt.Sprint("p", i), AnonymousId: "a"}); err != nil {
+		ev := &leadstreamv1.Event{Id: fmt.Sprint("p", i), AnonymousId: "a"}
+		if err := p.Enqueue(ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -29,7 +29,8 @@ func TestLoadFile(t *testing.T) {
 		yaml string
 		ok   bool
 	}{
-		{"valid", "sites:\n  - name: shop\n    write_key: wk_1\n    origins: [https://shop.example]\n",
+		{"valid",
+			"sites:\n  - name: shop\n    write_key: wk_1\n    origins: [https://shop.example]\n",
 			true},
 		{"unknown field", "sites:\n  - name: shop\n    write_key: wk_1\n    origin: [x]\n", false},
 		{"missing key", "sites:\n  - name: shop\n", false},
@@ -104,7 +105,8 @@ func TestRegistryOrigins(t *testing.T) {
 			}
 		})
 	}
-	if !r.HasOrigins("wk_1") || r.HasOrigins("wk_2") || !r.AnyOriginAllowed("https://shop.example") {
+	if !r.HasOrigins("wk_1") || r.HasOrigins("wk_2") ||
+		!r.AnyOriginAllowed("https://shop.example") {
 		t.Error("HasOrigins or AnyOriginAllowed wrong")
 	}
 	if r.Lookup("wk_2").Name != "blog" || r.Lookup("nope") != nil {

@@ -19,8 +19,9 @@ func TestParsePixel(t *testing.T) {
 		{"full", "k=wk&e=download&aid=a1&lid=l1&eid=e1&url=https%3A%2F%2Fx.io%2Fa&ref=r&ts=1700" +
 			"&p.file=guide.pdf&t.title=CTO&_=123", "wk",
 			Raw{ID: "e1", Type: "download", AnonymousID: "a1", LeadID: "l1", ClientMs: 1700,
-				URL: "https://x.io/a", Referrer: "r", Properties: map[string]string{"file": "guide.pdf"},
-				Traits: map[string]string{"title": "CTO"}}, ""},
+				URL: "https://x.io/a", Referrer: "r",
+				Properties: map[string]string{"file": "guide.pdf"},
+				Traits:     map[string]string{"title": "CTO"}}, ""},
 		{"defaults to page view", "k=wk&aid=a1", "wk",
 			Raw{Type: "page_view", AnonymousID: "a1"}, ""},
 		{"first value wins", "k=wk&aid=a1&aid=a2&p.x=1&p.x=2", "wk",
