@@ -333,11 +333,13 @@ func TestRebalanceLosesNothing(t *testing.T) {
 	if err := first.stop(t); err != nil {
 		t.Fatalf("first worker: %v", err)
 	}
+	// The first worker commits what it owned before it leaves, so every
+	// offset can be committed before the group hands its partitions on.
+	waitFor(t, "the second worker to own all 8 partitions", func() bool {
+		return second.owned() == 8
+	})
 	e.waitCommitted(t, group, 40*time.Second)
 	e.check(t)
-	if got := second.moved("assigned"); got < 8 {
-		t.Fatalf("second worker was assigned %g partitions in all, want all 8 at the end", got)
-	}
 	t.Logf("applied: first %g, second %g; first revoked %g partitions",
 		first.applied(), second.applied(), first.moved("revoked"))
 }
