@@ -12,7 +12,7 @@ import (
 // Read returns the state and pending transitions of entity e.
 func (s *Store) Read(ctx context.Context, e Entity) (*rules.State, []Pending, error) {
 	keys := []string{s.key(e, partState), s.key(e, partPending)}
-	v, err := s.run(ctx, "read", readScript, keys)
+	v, err := s.runQueued(ctx, "read", readScript, keys, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", e.LeadID(), err)
 	}
@@ -33,7 +33,7 @@ func (s *Store) Advance(ctx context.Context, e Entity, fromEpoch int64, stage ru
 		args = append(args, p.ID, p.Record)
 	}
 	keys := []string{s.key(e, partState), s.key(e, partPending)}
-	v, err := s.run(ctx, "advance", advanceScript, keys, args...)
+	v, err := s.runQueued(ctx, "advance", advanceScript, keys, args)
 	if err != nil {
 		return fmt.Errorf("advance %s to %s: %w", e.LeadID(), stage, err)
 	}

@@ -67,7 +67,8 @@ func (s *Store) remember(anonID, leadID string) {
 func (s *Store) Link(ctx context.Context, anonID, leadID string) (*Visitor, error) {
 	e := Anon(anonID)
 	keys := []string{s.key(e, partLink), s.key(e, partState)}
-	v, err := s.run(ctx, "link", linkScript, keys, leadID, s.anonTTL.Milliseconds())
+	v, err := s.runQueued(ctx, "link", linkScript, keys,
+		[]any{leadID, s.anonTTL.Milliseconds()})
 	if err != nil {
 		return nil, fmt.Errorf("link %s to %s: %w", anonID, leadID, err)
 	}
@@ -90,7 +91,7 @@ func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, er
 	args = append(append(args, len(v.state)/2), v.state...)
 
 	keys := []string{s.key(Lead(v.LeadID), partState)}
-	res, err := s.run(ctx, "merge", mergeScript, keys, args...)
+	res, err := s.runQueued(ctx, "merge", mergeScript, keys, args)
 	if err != nil {
 		return false, fmt.Errorf("merge %s into %s: %w", v.AnonID, v.LeadID, err)
 	}
@@ -108,7 +109,7 @@ func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, er
 // the time to live Link gave it.
 func (s *Store) forget(ctx context.Context, anonID string) error {
 	e := Anon(anonID)
-	err := s.rdb.Unlink(ctx, s.key(e, partState)).Err()
+	_, err := s.runQueued(ctx, "forget", nil, nil, []any{"unlink", s.key(e, partState)})
 	if err != nil {
 		return fmt.Errorf("delete merged visitor %s: %w", anonID, err)
 	}

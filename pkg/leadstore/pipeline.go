@@ -17,11 +17,13 @@ const maxFlushers = 2
 // maxPipeline bounds the calls sent in one pipeline.
 const maxPipeline = 256
 
-// coalescer sends the apply scripts that concurrent callers run as few
-// pipelines: each caller waits for its own reply, so one lead's events
-// stay in order when its caller applies them one after the other, while
-// the events of different leads share a round trip. There is no
-// goroutine of its own: a caller that finds fewer than maxFlushers
+// coalescer sends the calls that concurrent callers make (scripts and
+// plain commands) as few pipelines: each caller waits for its own reply,
+// so one lead's calls stay in order when its caller makes them one after
+// the other, while the calls of different leads share a round trip. Redis
+// spends most of a small command's cost on reading and answering it, so
+// sharing round trips saves Redis as much as it saves the scorer. There
+// is no goroutine of its own: a caller that finds fewer than maxFlushers
 // pipelines in flight sends the queued calls itself, until its own call
 // is answered and either the queue is empty or another flusher remains
 // to empty it.
@@ -33,7 +35,8 @@ type coalescer struct {
 	flushers int           // guarded by mu
 }
 
-// scriptCall is one script run waiting for its reply.
+// scriptCall is one script run, or with a nil sc one command (args), waiting
+// for its reply.
 type scriptCall struct {
 	sc   *redis.Script
 	keys []string
@@ -43,7 +46,8 @@ type scriptCall struct {
 	err  error
 }
 
-// run queues one script run and returns its reply.
+// run queues one script run, or with a nil sc the command args, and
+// returns its reply.
 func (c *coalescer) run(ctx context.Context, sc *redis.Script, keys []string,
 	args []any) (any, error) {
 	call := &scriptCall{sc: sc, keys: keys, args: args, done: make(chan struct{})}
@@ -96,13 +100,18 @@ func (c *coalescer) send(ctx context.Context, calls []*scriptCall) {
 	cmds := make([]*redis.Cmd, len(calls))
 	_, _ = c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, call := range calls {
+			if call.sc == nil {
+				cmds[i] = p.Do(ctx, call.args...)
+				continue
+			}
 			cmds[i] = call.sc.EvalSha(ctx, p, call.keys, call.args...)
 		}
 		return nil
 	})
 	for i, call := range calls {
 		call.val, call.err = cmds[i].Result()
-		if call.err != nil && strings.HasPrefix(call.err.Error(), "NOSCRIPT") {
+		if call.sc != nil && call.err != nil &&
+			strings.HasPrefix(call.err.Error(), "NOSCRIPT") {
 			call.val, call.err = call.sc.Run(ctx, c.rdb, call.keys, call.args...).Result()
 		}
 		close(call.done)
@@ -110,7 +119,7 @@ func (c *coalescer) send(ctx context.Context, calls []*scriptCall) {
 }
 
 // runQueued runs a script through the coalescer and reports its latency,
-// queueing included.
+// queueing included. With a nil sc it sends the command args instead.
 func (s *Store) runQueued(ctx context.Context, name string, sc *redis.Script, keys []string,
 	args []any) (any, error) {
 	start := time.Now()

@@ -129,15 +129,3 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
-
-// run runs a script and reports its latency.
-func (s *Store) run(ctx context.Context, name string, sc *redis.Script, keys []string,
-	args ...any) (any, error) {
-	start := time.Now()
-	v, err := sc.Run(ctx, s.rdb, keys, args...).Result()
-	s.observe(name, time.Since(start))
-	if err == redis.Nil {
-		err = nil
-	}
-	return v, err
-}

@@ -80,3 +80,32 @@ func FuzzParseStatus(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRedisWork(t *testing.T) {
+	tests := []struct {
+		name string
+		info string
+		want redisWork
+		err  bool
+	}{
+		{"cpu and scripts", "# CPU\r\nused_cpu_sys:1.5\r\nused_cpu_user:2.25\r\n" +
+			"# Commandstats\r\ncmdstat_evalsha:calls=42,usec=900,usec_per_call=21.4\r\n",
+			redisWork{cpu: 3.75, evals: 42}, false},
+		{"no scripts yet", "used_cpu_sys:0.5\nused_cpu_user:0.5\n", redisWork{cpu: 1}, false},
+		{"no cpu", "cmdstat_evalsha:calls=1,usec=2\n", redisWork{}, true},
+		{"bad cpu", "used_cpu_sys:x\nused_cpu_user:1\n", redisWork{}, true},
+		{"bad calls", "used_cpu_sys:1\nused_cpu_user:1\ncmdstat_evalsha:calls=x,usec=1\n",
+			redisWork{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRedisWork(tt.info)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Fatalf("parseRedisWork = %+v, %v; want %+v, error %v", got, err, tt.want, tt.err)
+			}
+			if err != nil && !errors.Is(err, ErrBadInfo) {
+				t.Errorf("error %v is not ErrBadInfo", err)
+			}
+		})
+	}
+}

@@ -43,14 +43,22 @@ func (b *Bench) redisSuite(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	w0, err := readRedisWork(ctx, b.rdb)
+	if err != nil {
+		return err
+	}
 	rate, err := b.replay(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	w1, err := readRedisWork(ctx, b.rdb)
 	if err != nil {
 		return err
 	}
 	b.refs[refRedis] = rate
 	b.report.Add(Figure{Group: "redis", Name: "redis apply script, pipelined", Value: rate,
-		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep",
-			len(cmds), pipes, depth)})
+		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep; %s",
+			len(cmds), pipes, depth, w1.since(w0).perEvent(int64(len(cmds))))})
 	return nil
 }
 

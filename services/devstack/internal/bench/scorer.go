@@ -71,7 +71,15 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) 
 		}
 		procs = append(procs, p)
 	}
+	w0, err := readRedisWork(ctx, b.rdb)
+	if err != nil {
+		return err
+	}
 	rate, err := b.drainRate(ctx, group, ts.events, total)
+	if err != nil {
+		return err
+	}
+	w1, err := readRedisWork(ctx, b.rdb)
 	if err != nil {
 		return err
 	}
@@ -85,7 +93,8 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) 
 		RefName: "apply script alone, pipelined, same redis-server",
 		Target:  &Target{Ratio: true, Bound: 0.7},
 		Note: fmt.Sprintf("%d events of the lead mix from the events topic to committed "+
-			"offsets, %d partitions", total, eventPartitions)})
+			"offsets, %d partitions; %s", total, eventPartitions,
+			w1.since(w0).perEvent(total))})
 	for _, p := range procs {
 		b.addRSS("scorer", fmt.Sprintf("%d proc run", n), p.child)
 	}
