@@ -10,7 +10,7 @@ TEST_FLAGS ?= -race -count=1 -timeout 15m
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-setup: ## install redis-server, redis-cli and protoc if missing
+setup: ## install redis-server, redis-cli, protoc and node if missing
 	@scripts/setup.sh
 
 build: ## build every service binary into bin/
@@ -24,6 +24,10 @@ test: setup ## run every module's tests with the race detector
 		echo "== go test $$m"; \
 		(cd $$m && $(GO) test $(TEST_FLAGS) ./...) || exit 1; \
 	done
+	@# The race detector allocates on its own, so the tests that hold hot
+	@# paths to zero allocations skip under it and run here without it.
+	@echo "== go test pkg/rules allocations (no race detector)"
+	@cd pkg && $(GO) test -count=1 -run Allocations ./rules/
 
 lint: ## gofmt, go vet and staticcheck over every module
 	@out=$$(gofmt -l $(MODULES) tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

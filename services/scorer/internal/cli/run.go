@@ -99,6 +99,9 @@ func Run(ctx context.Context, c RunConfig, log *zap.Logger) error {
 	if err != nil {
 		return err
 	}
+	// A SIGHUP sent while the scorer connects reloads the rules rather
+	// than ending the process.
+	holder.Listen()
 	rdb := c.Redis.Client()
 	defer rdb.Close()
 	store, err := leadstore.New(rdb, c.Redis.KeyPrefix, leadstore.WithLogger(log),

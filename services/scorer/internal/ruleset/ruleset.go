@@ -21,6 +21,7 @@ type Holder struct {
 	cur    atomic.Pointer[rules.Rules]
 	log    *zap.Logger
 	onLoad func(ok bool)
+	sigs   chan os.Signal // set by Listen
 }
 
 // Load reads the rules file at path; it fails when the file has an
@@ -55,16 +56,26 @@ func (h *Holder) Reload() bool {
 	return true
 }
 
-// Watch reloads the rules on every SIGHUP until ctx ends.
+// Listen starts catching SIGHUP at once. Until a process catches it,
+// SIGHUP ends the process, so call Listen before anyone can send it;
+// signals that arrive before Watch runs wait for it.
+func (h *Holder) Listen() {
+	if h.sigs == nil {
+		h.sigs = make(chan os.Signal, 1)
+		signal.Notify(h.sigs, syscall.SIGHUP)
+	}
+}
+
+// Watch reloads the rules on every SIGHUP until ctx ends, calling Listen
+// first if no one did.
 func (h *Holder) Watch(ctx context.Context) error {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	h.Listen()
+	defer signal.Stop(h.sigs)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-sigs:
+		case <-h.sigs:
 			h.Reload()
 		}
 	}

@@ -39,9 +39,9 @@ func TestSIGHUPReloads(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	h.Listen() // before the first signal, which would otherwise end the test binary
 	go func() { done <- h.Watch(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	time.Sleep(50 * time.Millisecond) // let Watch register for the signal
 
 	tests := []struct {
 		file, version string

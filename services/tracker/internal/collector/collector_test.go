@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 	"github.com/leadstream/leadstream/services/tracker/internal/publish"
 	"github.com/leadstream/leadstream/services/tracker/internal/ratelimit"
@@ -51,15 +53,22 @@ func (r *recorder) count() int {
 
 func newTestServer(t *testing.T, pub *recorder, limiter *ratelimit.Limiter) *httptest.Server {
 	t.Helper()
+	return newServer(t, Options{Publisher: pub, Limiter: limiter, MaxBodyBytes: 4096,
+		Policy: tracking.Policy{Limits: tracking.DefaultLimits(), Skew: 5 * time.Minute,
+			MaxAge: 720 * time.Hour}})
+}
+
+// newServer serves a collector with opts and the test sites.
+func newServer(t *testing.T, opts Options) *httptest.Server {
+	t.Helper()
 	reg, err := sites.New(
 		sites.Site{Name: "shop", WriteKey: "wk_shop", Origins: []string{"https://shop.example"}},
 		sites.Site{Name: "api", WriteKey: "wk_api"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(Options{Sites: reg, Publisher: pub, MaxBodyBytes: 4096, Limiter: limiter,
-		Policy: tracking.Policy{Limits: tracking.DefaultLimits(), Skew: 5 * time.Minute,
-			MaxAge: 720 * time.Hour}})
+	opts.Sites = reg
+	c := New(opts)
 	mux := http.NewServeMux()
 	c.Mount(mux)
 	srv := httptest.NewServer(mux)
@@ -220,17 +229,104 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
+// TestRateLimit sends three requests of one client on a stopped clock,
+// so the third always finds the burst of two spent.
 func TestRateLimit(t *testing.T) {
-	srv := newTestServer(t, &recorder{}, ratelimit.New(1, 2, nil))
-	var codes []int
-	for range 3 {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/p.gif?k=wk_shop&aid=a", nil)
-		resp, _ := do(t, req)
-		codes = append(codes, resp.StatusCode)
+	routes := []struct {
+		name string
+		send func(url string) int
+	}{
+		{"pixel", func(url string) int {
+			req, _ := http.NewRequest(http.MethodGet, url+"/p.gif?k=wk_shop&aid=a", nil)
+			resp, _ := do(t, req)
+			return resp.StatusCode
+		}},
+		{"batch", func(url string) int {
+			resp, _ := postBatch(t, url+"/v1/events",
+				`{"write_key":"wk_api","events":[{"type":"page_view","anonymous_id":"a"}]}`, "")
+			return resp.StatusCode
+		}},
 	}
-	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 {
-		t.Errorf("codes = %v, want 200 200 429", codes)
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	for _, rt := range routes {
+		t.Run(rt.name, func(t *testing.T) {
+			lim := ratelimit.New(1, 2, func() time.Time { return now })
+			srv := newTestServer(t, &recorder{}, lim)
+			var codes []int
+			for range 3 {
+				codes = append(codes, rt.send(srv.URL))
+			}
+			ok := http.StatusOK
+			if rt.name == "batch" {
+				ok = http.StatusAccepted
+			}
+			if codes[0] != ok || codes[1] != ok || codes[2] != 429 {
+				t.Errorf("codes = %v, want %d %d 429", codes, ok, ok)
+			}
+		})
 	}
+}
+
+// TestBatchLimits refuses batches past each limit whole, with 413, and
+// counts every refusal by reason.
+func TestBatchLimits(t *testing.T) {
+	ev := func(props string) string {
+		return `{"type":"page_view","anonymous_id":"a","properties":{` + props + `}}`
+	}
+	cases := []struct {
+		name, body, reason string
+	}{
+		{"too many events", `{"write_key":"wk_api","events":[` + ev("") + `,` + ev("") + `,` +
+			ev("") + `]}`, reasonTooMany},
+		{"too many properties", `{"write_key":"wk_api","events":[` +
+			ev(`"a":"1","b":"2","c":"3"`) + `]}`, tracking.ReasonTooLarge},
+		{"property too long", `{"write_key":"wk_api","events":[` +
+			ev(`"a":"`+strings.Repeat("x", 33)+`"`) + `]}`, tracking.ReasonTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pub, reg := &recorder{}, prometheus.NewRegistry()
+			srv := newServer(t, Options{Publisher: pub, MaxBodyBytes: 4096, Registerer: reg,
+				Policy: tracking.Policy{Skew: 5 * time.Minute, MaxAge: time.Hour,
+					Limits: tracking.Limits{MaxEvents: 2, MaxProps: 2, MaxKeyLen: 8,
+						MaxValueLen: 32}}})
+			resp, body := postBatch(t, srv.URL+"/v1/events", tc.body, "")
+			var got errorBody
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("answer is not JSON: %s", body)
+			}
+			if resp.StatusCode != 413 || got.Reason != tc.reason || pub.count() != 0 {
+				t.Fatalf("code %d reason %q stored %d (%s), want 413 %q and none",
+					resp.StatusCode, got.Reason, pub.count(), body, tc.reason)
+			}
+			rejected := counterValue(t, reg, "leadstream_tracker_events_rejected_total",
+				"reason", tc.reason)
+			if rejected < 1 {
+				t.Errorf("rejected{reason=%q} = %g, want at least 1", tc.reason, rejected)
+			}
+		})
+	}
+}
+
+// counterValue returns the counter name{label=value} registered in reg,
+// failing the test when there is none.
+func counterValue(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if mf.GetName() == name && l.GetName() == label && l.GetValue() == value {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%s=%q} among the metrics", name, label, value)
+	return 0
 }
 
 func TestPreflight(t *testing.T) {
@@ -260,8 +356,9 @@ func TestPreflight(t *testing.T) {
 }
 
 func TestSnippetBotsAreFiltered(t *testing.T) {
-	pub := &recorder{}
-	srv := newTestServer(t, pub, nil)
+	pub, reg := &recorder{}, prometheus.NewRegistry()
+	srv := newServer(t, Options{Publisher: pub, MaxBodyBytes: 4096, Registerer: reg,
+		Policy: tracking.Policy{Limits: tracking.DefaultLimits(), Skew: 5 * time.Minute}})
 	body := `{"write_key":"wk_api","source":"snippet","events":[{"type":"x","anonymous_id":"a"}]}`
 	for _, ua := range []string{"HeadlessChrome/120", "Mozilla/5.0 (compatible; bingbot/2.0)"} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/events", strings.NewReader(body))
@@ -272,6 +369,11 @@ func TestSnippetBotsAreFiltered(t *testing.T) {
 	}
 	if pub.count() != 0 {
 		t.Errorf("bot events stored: %d", pub.count())
+	}
+	bots := counterValue(t, reg, "leadstream_tracker_bots_filtered_total", "source",
+		leadstreamv1.Source_SOURCE_SNIPPET.String())
+	if bots != 2 {
+		t.Errorf("bots filtered from the snippet = %g, want 2", bots)
 	}
 }
 

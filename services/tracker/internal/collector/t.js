@@ -89,13 +89,17 @@
     identify: function (leadId, traits) {
       send({ type: "identify", lead_id: String(leadId), traits: flat(traits || {}) });
     },
-    anonymousId: function () { return aid; }
+    anonymousId: function () { return aid; },
+    // push runs a call queued as ["track", type, props], so pages can
+    // queue calls the same way before and after the snippet loaded.
+    push: function (call) {
+      if (call && call[0] !== "push" && typeof api[call[0]] === "function") {
+        api[call[0]].apply(api, call.slice(1));
+      }
+    }
   };
   w.leadstream = api;
 
   send({ type: "page_view", referrer: d.referrer, properties: utm() });
-  for (var i = 0; i < queued.length; i++) {
-    var call = queued[i];
-    if (call && typeof api[call[0]] === "function") api[call[0]].apply(api, call.slice(1));
-  }
+  for (var i = 0; i < queued.length; i++) api.push(queued[i]);
 })(window, document);
