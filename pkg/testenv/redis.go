@@ -33,6 +33,8 @@ type RedisNode struct {
 	Dir  string
 	cmd  *exec.Cmd
 	args []string
+	// exited is closed once cmd has exited.
+	exited chan struct{}
 }
 
 // RedisServerPath finds redis-server, or fails the test with the fix.
@@ -53,7 +55,7 @@ func StartRedis(tb testing.TB) *Redis {
 	if addr := os.Getenv(EnvRedisAddr); addr != "" {
 		return &Redis{Addrs: []string{addr}}
 	}
-	n := startNode(tb, FreePort(tb), false)
+	n := startNode(tb, func() int { return FreePort(tb) }, false)
 	return &Redis{Addrs: []string{n.Addr}, nodes: []*RedisNode{n}}
 }
 
@@ -66,8 +68,8 @@ func StartRedisCluster(tb testing.TB) *Redis {
 		return &Redis{Addrs: addrs, Cluster: true}
 	}
 	r := &Redis{Cluster: true}
-	for _, port := range clusterPorts(tb, 6) {
-		n := startNode(tb, port, true)
+	for range 6 {
+		n := startNode(tb, func() int { return clusterPorts(tb, r.Addrs) }, true)
 		r.nodes = append(r.nodes, n)
 		r.Addrs = append(r.Addrs, n.Addr)
 	}
@@ -88,25 +90,22 @@ func (r *Redis) Client(tb testing.TB) redis.UniversalClient {
 // external deployment), so fault tests can stop and restart them.
 func (r *Redis) Nodes() []*RedisNode { return r.nodes }
 
-// clusterPorts picks n free ports whose cluster bus ports (port+10000)
-// are free too.
-func clusterPorts(tb testing.TB, n int) []int {
+// clusterPorts picks a free port, not among taken, whose cluster bus port
+// (port+10000) is free too.
+func clusterPorts(tb testing.TB, taken []string) int {
 	tb.Helper()
-	var ports []int
-	for attempts := 0; len(ports) < n && attempts < 200; attempts++ {
+	for range 200 {
 		p := FreePort(tb)
-		if p+10000 > 65535 || !portFree(p+10000) || contains(ports, p) {
-			continue
+		if p+10000 <= 65535 && portFree(p+10000) &&
+			!contains(taken, "127.0.0.1:"+strconv.Itoa(p)) {
+			return p
 		}
-		ports = append(ports, p)
 	}
-	if len(ports) < n {
-		tb.Fatalf("find %d free port pairs for redis cluster", n)
-	}
-	return ports
+	tb.Fatal("find a free port pair for a redis cluster node")
+	return 0
 }
 
-func contains(xs []int, x int) bool {
+func contains(xs []string, x string) bool {
 	for _, v := range xs {
 		if v == x {
 			return true
@@ -124,9 +123,28 @@ func portFree(port int) bool {
 	return true
 }
 
-func startNode(tb testing.TB, port int, cluster bool) *RedisNode {
+// startNodeAttempts bounds the ports startNode tries: a port found free
+// may be taken by another test before redis-server binds it.
+const startNodeAttempts = 5
+
+// startNode starts redis-server on a port from pick, trying another port
+// when the process cannot have the one it was given.
+func startNode(tb testing.TB, pick func() int, cluster bool) *RedisNode {
 	tb.Helper()
 	bin := RedisServerPath(tb)
+	var err error
+	for range startNodeAttempts {
+		n := newNode(tb, pick(), cluster)
+		if err = n.launch(bin); err == nil {
+			tb.Cleanup(n.Stop)
+			return n
+		}
+	}
+	tb.Fatalf("start redis-server: %v", err)
+	return nil
+}
+
+func newNode(tb testing.TB, port int, cluster bool) *RedisNode {
 	dir := tb.TempDir()
 	args := []string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
@@ -137,23 +155,37 @@ func startNode(tb testing.TB, port int, cluster bool) *RedisNode {
 		args = append(args, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "2000")
 	}
-	n := &RedisNode{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Dir: dir, args: args}
-	n.start(tb, bin)
-	tb.Cleanup(n.Stop)
-	return n
+	return &RedisNode{Addr: "127.0.0.1:" + strconv.Itoa(port), Port: port, Dir: dir, args: args}
 }
 
+// start launches the node on its own port, failing the test when it does
+// not come up there.
 func (n *RedisNode) start(tb testing.TB, bin string) {
 	tb.Helper()
+	if err := n.launch(bin); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// launch starts the process and waits until it answers on its port. The
+// answer must come from this process: another test's server that took
+// the port first would answer a plain PING too.
+func (n *RedisNode) launch(bin string) error {
 	n.cmd = exec.Command(bin, n.args...)
 	if err := n.cmd.Start(); err != nil {
-		tb.Fatalf("start redis-server on %s: %v", n.Addr, err)
+		return fmt.Errorf("start redis-server on %s: %w", n.Addr, err)
 	}
-	if err := waitPing(n.Addr, 10*time.Second); err != nil {
+	n.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) {
+		_ = cmd.Wait()
+		close(exited)
+	}(n.cmd, n.exited)
+	if err := waitOwn(n.Addr, n.cmd.Process.Pid, n.exited, 10*time.Second); err != nil {
 		n.Stop()
 		log, _ := os.ReadFile(filepath.Join(n.Dir, "redis.log"))
-		tb.Fatalf("redis-server on %s did not answer: %v\n%s", n.Addr, err, log)
+		return fmt.Errorf("redis-server on %s did not answer: %w\n%s", n.Addr, err, log)
 	}
+	return nil
 }
 
 // Stop kills the process; safe to call twice.
@@ -162,7 +194,7 @@ func (n *RedisNode) Stop() {
 		return
 	}
 	_ = n.cmd.Process.Kill()
-	_ = n.cmd.Wait()
+	<-n.exited
 	n.cmd = nil
 }
 
@@ -174,17 +206,27 @@ func (n *RedisNode) Restart(tb testing.TB) {
 	n.start(tb, RedisServerPath(tb))
 }
 
-func waitPing(addr string, timeout time.Duration) error {
+// waitOwn waits until the server on addr answers with process id pid.
+func waitOwn(addr string, pid int, exited <-chan struct{}, timeout time.Duration) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1,
 		DialTimeout: 200 * time.Millisecond})
 	defer c.Close()
+	want := "process_id:" + strconv.Itoa(pid) + "\r\n"
 	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
-		if err == nil {
+		switch {
+		case err == nil && strings.Contains(info, want):
 			return nil
+		case err == nil:
+			return fmt.Errorf("another process answers on %s", addr)
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("redis-server exited: %w", err)
+		default:
 		}
 		if time.Now().After(deadline) {
 			return err

@@ -113,7 +113,10 @@ func TestSlowDeliveryHoldsTheWatermark(t *testing.T) {
 // MQL delivery is slow (within the inline timeout: a retried delivery
 // keeps no order), while another lead's transition does not wait.
 func TestLeadOrderKept(t *testing.T) {
-	const hold = 200 * time.Millisecond
+	// Long enough for lead b's record to be fetched and delivered on a
+	// loaded machine while a's MQL is held, and within the sink's 2s
+	// timeout.
+	const hold = 1500 * time.Millisecond
 	e := newEnv(t)
 	var mu sync.Mutex
 	var mqlDone time.Time
@@ -126,7 +129,8 @@ func TestLeadOrderKept(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	e.start(t, "g", webhookRoute("crm", rc, 3))
+	e.startWith(t, "g", func(c *dispatch.Config) { c.InlineTimeout = 3 * time.Second },
+		webhookRoute("crm", rc, 3))
 	tr := func(lead string, from, to leadstreamv1.Stage, id string) *leadstreamv1.Transition {
 		return &leadstreamv1.Transition{Id: id, LeadId: lead, From: from, To: to}
 	}

@@ -137,7 +137,10 @@ func (e *env) startOn(t testing.TB, group string, rdb redis.UniversalClient,
 	m := NewMetrics(prometheus.NewRegistry())
 	w, err := New(Config{Kafka: e.cfg, Group: group, MaxPoll: e.maxPoll,
 		DrainTimeout: 10 * time.Second,
-		ClientOpts:   []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond)}},
+		// Quick heartbeats let a worker hear of a rebalance within a
+		// batch or two, not after the default 3s.
+		ClientOpts: []kgo.Opt{kgo.FetchMaxWait(200 * time.Millisecond),
+			kgo.HeartbeatInterval(100 * time.Millisecond)}},
 		func() *rules.Rules { return e.rules }, store,
 		zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)), m)
 	if err != nil {
