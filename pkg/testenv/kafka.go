@@ -36,6 +36,18 @@ func StartKafka(tb testing.TB, opts ...kfake.Opt) *Kafka {
 	return &Kafka{Brokers: c.ListenAddrs(), Cluster: c}
 }
 
+// InProcess returns the in-process broker of a test that must stop or
+// steer it (cut every connection, close it), and skips the test when the
+// cluster is external: nothing here may shut down someone else's Kafka.
+func (k *Kafka) InProcess(tb testing.TB) *kfake.Cluster {
+	tb.Helper()
+	if k.Cluster == nil {
+		tb.Skipf("this test stops the broker, which it does only to the in-process one; "+
+			"%s names an external cluster", EnvKafkaBrokers)
+	}
+	return k.Cluster
+}
+
 // Client returns a franz-go client for the cluster, closed when the test
 // ends.
 func (k *Kafka) Client(tb testing.TB, opts ...kgo.Opt) *kgo.Client {

@@ -3,6 +3,7 @@ package testenv_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,8 +15,10 @@ import (
 	"github.com/leadstream/leadstream/pkg/testenv"
 )
 
-func TestKafkaFranzGoRoundTrip(t *testing.T) {
-	k := testenv.StartKafka(t)
+func TestKafkaFranzGoRoundTrip(t *testing.T) { franzGoRoundTrip(t, testenv.StartKafka(t)) }
+
+func franzGoRoundTrip(t *testing.T, k *testenv.Kafka) {
+	t.Helper()
 	topic := testenv.Prefix(t) + "events"
 	k.CreateTopic(t, topic, 3)
 
@@ -44,8 +47,10 @@ func TestKafkaFranzGoRoundTrip(t *testing.T) {
 	}
 }
 
-func TestKafkaSegmentioRoundTrip(t *testing.T) {
-	k := testenv.StartKafka(t)
+func TestKafkaSegmentioRoundTrip(t *testing.T) { segmentioRoundTrip(t, testenv.StartKafka(t)) }
+
+func segmentioRoundTrip(t *testing.T, k *testenv.Kafka) {
+	t.Helper()
 	topic := testenv.Prefix(t) + "transitions"
 	k.CreateTopic(t, topic, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -97,22 +102,67 @@ func TestRedisLuaScript(t *testing.T) {
 		{"single", testenv.StartRedis},
 		{"cluster", testenv.StartRedisCluster},
 	} {
+		t.Run(tc.name, func(t *testing.T) { luaRoundTrip(t, tc.start(t)) })
+	}
+}
+
+func luaRoundTrip(t *testing.T, r *testenv.Redis) {
+	t.Helper()
+	c := r.Client(t)
+	ctx := context.Background()
+	for lead := range 20 {
+		tag := fmt.Sprintf("{%slead-%d}", testenv.Prefix(t), lead)
+		keys := []string{tag + ":count", tag + ":log"}
+		for i := 1; i <= 3; i++ {
+			if _, err := script.Run(ctx, c, keys, i).Int64(); err != nil {
+				t.Fatalf("run script: %v", err)
+			}
+		}
+		if n, _ := c.Get(ctx, keys[0]).Int64(); n != 6 {
+			t.Fatalf("lead %d counter = %d, want 6", lead, n)
+		}
+	}
+}
+
+// TestExternalServers runs the round trips in the mode where the
+// environment variables name servers the test environment did not start,
+// with servers started here standing in for them.
+func TestExternalServers(t *testing.T) {
+	local := testenv.StartKafka(t)
+	single, cluster := testenv.StartRedis(t), testenv.StartRedisCluster(t)
+	t.Setenv(testenv.EnvKafkaBrokers, strings.Join(local.Brokers, ","))
+	t.Setenv(testenv.EnvRedisAddr, single.Addrs[0])
+	t.Setenv(testenv.EnvRedisClusterAddrs, strings.Join(cluster.Addrs, ","))
+
+	k := testenv.StartKafka(t)
+	if k.Cluster != nil || strings.Join(k.Brokers, ",") != strings.Join(local.Brokers, ",") {
+		t.Fatalf("StartKafka = %v (in process: %v), want the external brokers %v",
+			k.Brokers, k.Cluster != nil, local.Brokers)
+	}
+	t.Run("franz-go", func(t *testing.T) { franzGoRoundTrip(t, k) })
+	t.Run("kafka-go", func(t *testing.T) { segmentioRoundTrip(t, k) })
+	t.Run("in-process only", func(t *testing.T) {
+		k.InProcess(t)
+		t.Error("InProcess did not skip on an external cluster")
+	})
+
+	for _, tc := range []struct {
+		name    string
+		start   func(testing.TB) *testenv.Redis
+		want    []string
+		cluster bool
+	}{
+		{"redis single", testenv.StartRedis, single.Addrs, false},
+		{"redis cluster", testenv.StartRedisCluster, cluster.Addrs, true},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := tc.start(t)
-			c := r.Client(t)
-			ctx := context.Background()
-			for lead := range 20 {
-				tag := fmt.Sprintf("{%slead-%d}", testenv.Prefix(t), lead)
-				keys := []string{tag + ":count", tag + ":log"}
-				for i := 1; i <= 3; i++ {
-					if _, err := script.Run(ctx, c, keys, i).Int64(); err != nil {
-						t.Fatalf("run script: %v", err)
-					}
-				}
-				if n, _ := c.Get(ctx, keys[0]).Int64(); n != 6 {
-					t.Fatalf("lead %d counter = %d, want 6", lead, n)
-				}
+			if len(r.Nodes()) != 0 || r.Cluster != tc.cluster ||
+				strings.Join(r.Addrs, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("got %v (cluster %v, %d own nodes), want external %v",
+					r.Addrs, r.Cluster, len(r.Nodes()), tc.want)
 			}
+			luaRoundTrip(t, r)
 		})
 	}
 }

@@ -159,6 +159,7 @@ func TestShutdownFlushesEveryAcceptedPixel(t *testing.T) {
 
 func TestKafkaOutage(t *testing.T) {
 	kafka := testenv.StartKafka(t)
+	broker := kafka.InProcess(t)
 	cfg := testConfig(t, kafka.Brokers)
 	cfg.ProduceTimeout = 500 * time.Millisecond
 	cfg.ShutdownTimeout = time.Second
@@ -167,7 +168,7 @@ func TestKafkaOutage(t *testing.T) {
 		t.Fatalf("readyz = %d with Kafka up", code)
 	}
 
-	kafka.Cluster.Close()
+	broker.Close()
 	eventually(t, 10*time.Second, "readyz fails", func() bool {
 		return tr.get(t, "/readyz").StatusCode == http.StatusServiceUnavailable
 	})
@@ -184,12 +185,13 @@ func TestKafkaOutage(t *testing.T) {
 
 func TestPixelBufferFull(t *testing.T) {
 	kafka := testenv.StartKafka(t)
+	broker := kafka.InProcess(t)
 	cfg := testConfig(t, kafka.Brokers)
 	cfg.PixelBuffer = 5
 	cfg.ShutdownTimeout = time.Second
 	tr := startTracker(t, cfg)
 
-	kafka.Cluster.Close()
+	broker.Close()
 	codes := map[int]int{}
 	for i := range 20 {
 		codes[tr.get(t, fmt.Sprintf("/p.gif?k=wk_test&aid=a&eid=b%d", i)).StatusCode]++

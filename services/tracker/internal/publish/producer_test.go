@@ -84,7 +84,7 @@ func TestProduceAndEnqueue(t *testing.T) {
 
 func TestBufferRefusesWhenFull(t *testing.T) {
 	p, kafka, _ := newProducer(t, 3)
-	kafka.Cluster.Close()
+	kafka.InProcess(t).Close()
 	var full int
 	for i := range 6 {
 		err := p.Enqueue(&leadstreamv1.Event{Id: fmt.Sprint(i), AnonymousId: "a"})
@@ -104,12 +104,13 @@ func TestBufferRefusesWhenFull(t *testing.T) {
 
 func TestPingerCaches(t *testing.T) {
 	kafka := testenv.StartKafka(t)
+	broker := kafka.InProcess(t)
 	cl := kafka.Client(t, kgo.RequestRetries(0))
 	pinger := NewPinger(cl, time.Hour, time.Second)
 	if err := pinger.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	kafka.Cluster.Close()
+	broker.Close()
 	if err := pinger.Check(context.Background()); err != nil {
 		t.Errorf("cached answer not used: %v", err)
 	}
