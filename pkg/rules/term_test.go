@@ -192,6 +192,48 @@ func TestTimeZones(t *testing.T) {
 	}
 }
 
+// TestZoneDayWindows cuts day windows at midnight in the rules' zone,
+// including on the days daylight saving time starts and ends there (23
+// and 25 hours long). Each case would come out the other way in UTC.
+func TestZoneDayWindows(t *testing.T) {
+	tests := []struct {
+		name, zone, first, now string
+		stage                  Stage
+	}{
+		{"includes the start of yesterday", "America/New_York",
+			"2026-12-09T00:00:00-05:00", "2026-12-10T23:59:59-05:00", MQL},
+		{"excludes the end of the day before", "America/New_York",
+			"2026-12-08T23:59:59-05:00", "2026-12-10T00:00:00-05:00", Visitor},
+		{"25-hour day counts as one", "America/New_York",
+			"2026-10-31T00:30:00-04:00", "2026-11-01T23:30:00-05:00", MQL},
+		{"25-hour day ends at local midnight", "America/New_York",
+			"2026-10-30T23:30:00-04:00", "2026-11-01T00:30:00-04:00", Visitor},
+		{"23-hour day counts as one", "Europe/Berlin",
+			"2026-03-28T00:30:00+01:00", "2026-03-29T23:30:00+02:00", MQL},
+		{"23-hour day starts at local midnight", "Europe/Berlin",
+			"2026-03-27T23:30:00+01:00", "2026-03-29T00:30:00+01:00", Visitor},
+		{"east of UTC", "Asia/Tokyo",
+			"2026-12-09T00:10:00+09:00", "2026-12-10T23:50:00+09:00", MQL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := withStages("stages: {mql: \"count(download, 2d) >= 2\"}\n")
+			text = "timezone: " + tt.zone + "\n" + text[len("version: \"t1\"\ntimezone: UTC\n"):]
+			r := mustParse(t, "version: \"tz\"\n"+text)
+			s := NewState()
+			r.Apply(s, event("1", "download", "", "L", ms(t, tt.first), ""))
+			r.Apply(s, event("2", "download", "", "L", ms(t, tt.now), ""))
+			got := Visitor
+			for _, tr := range r.Evaluate(s, ms(t, tt.now)) {
+				got = tr.To
+			}
+			if got != tt.stage {
+				t.Errorf("got stage %s, want %s (days %v)", got, tt.stage, s.Days)
+			}
+		})
+	}
+}
+
 func TestLocalDayAndHour(t *testing.T) {
 	if got := localDay(0, time.UTC); got != 0 {
 		t.Errorf("day of the epoch: %d", got)
