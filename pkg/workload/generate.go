@@ -12,6 +12,9 @@ type Workload struct {
 	Config  Config
 	Batches []Batch
 	Poison  []Poison
+	// Owners names, by event id, the lead that each lead's event counts
+	// for. Visitors' events and poison records are not in it.
+	Owners map[string]string
 }
 
 // Events returns every event of every batch, in order, duplicates
@@ -38,7 +41,7 @@ func Generate(cfg Config) (*Workload, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	g := &gen{cfg: cfg, rnd: rand.New(rand.NewSource(cfg.Seed))}
+	g := &gen{cfg: cfg, rnd: rand.New(rand.NewSource(cfg.Seed)), owners: map[string]string{}}
 	var events []Event
 	for i := 0; i < cfg.Leads; i++ {
 		events = append(events, g.lead(i)...)
@@ -52,14 +55,16 @@ func Generate(cfg Config) (*Workload, error) {
 	// the original.
 	g.rnd.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 	events = g.duplicate(events)
-	return &Workload{Config: cfg, Batches: g.batches(events), Poison: g.poison()}, nil
+	return &Workload{Config: cfg, Batches: g.batches(events), Poison: g.poison(),
+		Owners: g.owners}, nil
 }
 
 // gen holds the state of one generation.
 type gen struct {
-	cfg Config
-	rnd *rand.Rand
-	seq int
+	cfg    Config
+	rnd    *rand.Rand
+	seq    int
+	owners map[string]string
 }
 
 // id returns a fresh event id.

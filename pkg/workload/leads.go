@@ -68,6 +68,9 @@ func (g *gen) lead(i int) []Event {
 		}
 		out = append(out, ev)
 	}
+	for _, ev := range out {
+		g.owners[ev.ID] = leadID
+	}
 	return out
 }
 

@@ -24,6 +24,10 @@ type Oracle struct {
 	// Transitions holds every transition the pipeline must publish, by
 	// transition id.
 	Transitions map[string]rules.LeadTransition
+	// Causes holds, by transition id, the ids of the events that may have
+	// caused the transition: one id where only that event can have, else
+	// every event of its lead. Only Workload.Expect fills it.
+	Causes map[string][]string
 }
 
 // Expect runs events through r in memory, in the given order, and returns

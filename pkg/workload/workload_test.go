@@ -225,3 +225,52 @@ func TestProtoDerivesEmailDomain(t *testing.T) {
 		t.Fatal("bad timestamp accepted")
 	}
 }
+
+// TestCausesHoldUnderShuffle checks that in every order the event that
+// causes a transition is one the oracle allows, and that the oracle pins
+// the cause down exactly for a good share of transitions.
+func TestCausesHoldUnderShuffle(t *testing.T) {
+	r := loadRules(t)
+	for _, seed := range []int64{4, 5} {
+		w := generate(t, DefaultConfig(seed))
+		o, err := w.Expect(r)
+		if err != nil {
+			t.Fatalf("expect: %v", err)
+		}
+		exact := 0
+		for id := range o.Transitions {
+			if len(o.Causes[id]) == 0 {
+				t.Fatalf("seed %d: transition %s has no possible cause", seed, id)
+			}
+			if len(o.Causes[id]) == 1 {
+				exact++
+			}
+		}
+		t.Logf("seed %d: %d of %d transitions have one known cause", seed, exact,
+			len(o.Transitions))
+		if exact < len(o.Transitions)/10 {
+			t.Fatalf("seed %d: %d of %d transitions have one known cause, want at least "+
+				"a tenth", seed, exact, len(o.Transitions))
+		}
+		for round := int64(0); round < 4; round++ {
+			events := w.Events()
+			rnd := rand.New(rand.NewSource(seed*100 + round))
+			rnd.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+			for id, tr := range expect(t, r, events).Transitions {
+				if !contains(o.Causes[id], tr.EventID) {
+					t.Fatalf("seed %d shuffle %d: transition %s caused by %s, oracle allows %v",
+						seed, round, id, tr.EventID, o.Causes[id])
+				}
+			}
+		}
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
