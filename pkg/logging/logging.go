@@ -31,8 +31,13 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// New builds a logger for the service name.
+// New builds a logger for the service name, writing to standard error.
 func New(service string, c Config) (*zap.Logger, error) {
+	return build(service, c, "stderr")
+}
+
+// build is New writing to output, a path or "stderr".
+func build(service string, c Config, output string) (*zap.Logger, error) {
 	level, err := zapcore.ParseLevel(c.Level)
 	if err != nil {
 		return nil, fmt.Errorf("parse log level: %w", err)
@@ -48,6 +53,7 @@ func New(service string, c Config) (*zap.Logger, error) {
 		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	}
 	cfg.Level = zap.NewAtomicLevelAt(level)
+	cfg.OutputPaths = []string{output}
 	log, err := cfg.Build()
 	if err != nil {
 		return nil, fmt.Errorf("build logger: %w", err)

@@ -255,8 +255,8 @@ func createCluster(tb testing.TB, addrs []string) {
 	}
 }
 
-// waitClusterOK waits until every node reports cluster_state:ok and the
-// cluster client can write to every master.
+// waitClusterOK waits until every node reports cluster_state:ok, that is
+// until every slot is served.
 func waitClusterOK(addrs []string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for _, addr := range addrs {

@@ -26,11 +26,18 @@ const (
 type Stage int32
 
 const (
+	// The zero value, never written by leadstream: a stage left unset reads
+	// as it.
 	Stage_STAGE_UNSPECIFIED Stage = 0
-	Stage_STAGE_VISITOR     Stage = 1
-	Stage_STAGE_MQL         Stage = 2
-	Stage_STAGE_SQL         Stage = 3
-	Stage_STAGE_EXCLUDED    Stage = 4
+	// Known by its events, not qualified yet; every lead starts here.
+	Stage_STAGE_VISITOR Stage = 1
+	// Marketing-qualified: the rules' mql criteria held.
+	Stage_STAGE_MQL Stage = 2
+	// Sales-qualified: the rules' sql criteria held; sales should act.
+	Stage_STAGE_SQL Stage = 3
+	// Matched the rules' exclusion (competitor, agency, bot, internal);
+	// the lead stays here whatever it does next.
+	Stage_STAGE_EXCLUDED Stage = 4
 )
 
 // Enum value maps for Stage.
