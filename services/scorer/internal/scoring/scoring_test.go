@@ -161,6 +161,21 @@ func TestDecodeRefusesPoison(t *testing.T) {
 		{"nobody", func() []byte {
 			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) { e.AnonymousId = "" }))
 		}, false},
+		{"a day ahead of its receipt", func() []byte {
+			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) {
+				e.ReceivedAtUnixMs, e.OccurredAtUnixMs = 1_800_000_000_000, 1_800_086_400_000
+			}))
+		}, true},
+		{"more than a day ahead", func() []byte {
+			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) {
+				e.ReceivedAtUnixMs, e.OccurredAtUnixMs = 1_800_000_000_000, 1_800_086_400_001
+			}))
+		}, false},
+		{"ahead, receipt unknown", func() []byte {
+			return mustMarshal(t, edit(valid, func(e *leadstreamv1.Event) {
+				e.OccurredAtUnixMs = 4_000_000_000_000
+			}))
+		}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
