@@ -173,9 +173,10 @@ type Report struct {
 
 // Check compares what the scorers published and stored with the oracle:
 // exactly the oracle's transition ids (none missing, none extra), each
-// with the rules version and the lead id as key, every poison record
-// dead-lettered, and every lead's stage and counters as the oracle says
-// with no transition left pending.
+// with the rules version and the lead id as key, each lead's first in
+// stage order, every poison record dead-lettered with its reason and
+// origin, and every lead's stage and counters as the oracle says with no
+// transition left pending.
 func (e *Env) Check(t *testing.T) Report {
 	t.Helper()
 	recs := e.readToEnd(t, e.Topics.TransitionsTopic)
@@ -199,10 +200,13 @@ func (e *Env) Check(t *testing.T) Report {
 		t.Fatalf("published %d distinct transitions, oracle %d; missing %v; extra %v",
 			rep.Transitions, len(e.Oracle.Transitions), missing, extra)
 	}
-	rep.DeadLetters = len(e.readToEnd(t, e.Topics.DeadLetterTopic))
-	if rep.DeadLetters < len(e.Workload.Poison) {
-		t.Fatalf("dead letters = %d, want %d", rep.DeadLetters, len(e.Workload.Poison))
+	if got, want := CheckStageOrder(t, recs), ThroughMQLToSQL(e.Oracle); got != want ||
+		want == 0 {
+		t.Fatalf("%d leads went through mql and sql on the topic, oracle %d", got, want)
 	}
+	dead := e.readToEnd(t, e.Topics.DeadLetterTopic)
+	rep.DeadLetters = len(dead)
+	CheckDeadLetters(t, e.readToEnd(t, e.Topics.EventsTopic), dead, e.Workload.Poison)
 	e.checkLeads(t)
 	return rep
 }
@@ -210,14 +214,7 @@ func (e *Env) Check(t *testing.T) Report {
 // readToEnd reads topic up to its current end offsets.
 func (e *Env) readToEnd(t *testing.T, topic string) []*kgo.Record {
 	t.Helper()
-	adm := kadm.NewClient(e.Kafka.Client(t))
-	ends, err := adm.ListEndOffsets(context.Background(), topic)
-	if err != nil {
-		t.Fatalf("list end offsets of %s: %v", topic, err)
-	}
-	var n int64
-	ends.Each(func(l kadm.ListedOffset) { n += l.Offset })
-	return e.Kafka.ReadAll(t, topic, int(n), 20*time.Second)
+	return ReadToEnd(t, e.Kafka, topic)
 }
 
 func (e *Env) checkLeads(t *testing.T) {

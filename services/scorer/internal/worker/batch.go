@@ -43,7 +43,7 @@ type poisonRecord struct {
 // package comment, and records how long the batch took from begin.
 func (w *Worker) finish(ctx context.Context, b *batch, recs []*kgo.Record,
 	begin time.Time) error {
-	if w.crash != nil && w.crash() {
+	if w.crashAt(crashBeforePublish, b) {
 		return errCrash
 	}
 	if err := w.deadLetter(ctx, b.poison); err != nil {
@@ -51,6 +51,16 @@ func (w *Worker) finish(ctx context.Context, b *batch, recs []*kgo.Record,
 	}
 	if err := w.publish(ctx, b); err != nil {
 		return err
+	}
+	if w.crashAt(crashBeforeAck, b) {
+		return errCrash
+	}
+	if err := w.ack(ctx, b); err != nil {
+		return err
+	}
+	w.m.pending.Set(0)
+	if w.crashAt(crashBeforeCommit, b) {
+		return errCrash
 	}
 	w.commit(ctx, recs)
 	w.m.batch.Observe(time.Since(begin).Seconds())
@@ -202,7 +212,8 @@ func (b *batch) addPoison(rec *kgo.Record, err error) {
 }
 
 // publish produces every pending transition of the batch's leads, each
-// lead's in epoch order, waits for Kafka, then removes them from Redis.
+// lead's in epoch order, and waits for Kafka. Removing them from Redis
+// is the next step of finish.
 func (w *Worker) publish(ctx context.Context, b *batch) error {
 	var out []*kgo.Record
 	var decoded []*leadstreamv1.Transition
@@ -222,10 +233,6 @@ func (w *Worker) publish(ctx context.Context, b *batch) error {
 		w.log.Debug("transition published", zap.String("lead_id", t.GetLeadId()),
 			zap.String("event_id", t.GetEventId()), zap.String("to", t.GetTo().String()))
 	}
-	if err := w.ack(ctx, b); err != nil {
-		return err
-	}
-	w.m.pending.Set(0)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,15 +24,8 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 		ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
 	t.Cleanup(func() { _ = rdb.Close() })
 
-	var mu sync.Mutex
-	slow := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		time.Sleep(30 * time.Millisecond)
-		return false
-	}
 	e.produce(t)
-	w := e.startOn(t, group, rdb, slow)
+	w := e.startOn(t, group, rdb, slowly(30*time.Millisecond))
 	tel := telemetry.New(nil)
 	tel.AddCheck("redis", w.store.Ping)
 	ready := func() bool { return len(tel.Ready(context.Background())) == 0 }

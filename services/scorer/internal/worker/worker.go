@@ -69,6 +69,27 @@ type Config struct {
 // committed. Only tests set it off, through the crash hook.
 var errCrash = errors.New("simulated crash")
 
+// crashPoint names a step of finish where a test may stop the worker.
+type crashPoint int
+
+const (
+	// crashBeforePublish: the batch is scored and its transitions are
+	// pending in Redis; nothing is produced yet.
+	crashBeforePublish crashPoint = iota
+	// crashBeforeAck: Kafka acknowledged the batch's transitions, which
+	// are still pending in Redis.
+	crashBeforeAck
+	// crashBeforeCommit: the pending records are removed; the batch's
+	// offsets are not committed.
+	crashBeforeCommit
+)
+
+// crashAt reports whether the crash hook stops the worker at p in the
+// finish of b; without a hook it costs a nil check.
+func (w *Worker) crashAt(p crashPoint, b *batch) bool {
+	return w.crash != nil && w.crash(p, b)
+}
+
 // Worker is one member of the scorer group.
 type Worker struct {
 	cfg   Config
@@ -79,9 +100,9 @@ type Worker struct {
 	m     *Metrics
 	cl    *kgo.Client
 
-	// crash, when set, is asked before publishing a batch whether to
-	// stop as if the process died there.
-	crash func() bool
+	// crash, set only by tests, is asked at each crashPoint of a batch's
+	// finish whether to stop as if the process died there.
+	crash func(at crashPoint, b *batch) bool
 
 	// rebalancing is set when a rebalance waits for the batches in hand.
 	rebalancing atomic.Bool

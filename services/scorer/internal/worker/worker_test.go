@@ -23,6 +23,7 @@ import (
 	"github.com/leadstream/leadstream/pkg/rules"
 	"github.com/leadstream/leadstream/pkg/testenv"
 	"github.com/leadstream/leadstream/pkg/workload"
+	"github.com/leadstream/leadstream/services/scorer/internal/harness"
 	"github.com/leadstream/leadstream/services/scorer/internal/scoring"
 )
 
@@ -119,8 +120,26 @@ type running struct {
 	store  *leadstore.Store
 }
 
+// hook is a test's crash hook: it may stop a worker, or slow it down, at
+// each crash point of every batch's finish.
+type hook func(at crashPoint, b *batch) bool
+
+// slowly returns a hook that holds every batch for d before it is
+// published, one batch at a time across the workers that share it.
+func slowly(d time.Duration) hook {
+	var mu sync.Mutex
+	return func(at crashPoint, _ *batch) bool {
+		if at == crashBeforePublish {
+			mu.Lock()
+			defer mu.Unlock()
+			time.Sleep(d)
+		}
+		return false
+	}
+}
+
 // start runs a worker of group until the test ends or stop is called.
-func (e *env) start(t testing.TB, group string, crash func() bool) *running {
+func (e *env) start(t testing.TB, group string, crash hook) *running {
 	t.Helper()
 	return e.startOn(t, group, e.rdb.Client(t), crash)
 }
@@ -128,7 +147,7 @@ func (e *env) start(t testing.TB, group string, crash func() bool) *running {
 // startOn is start with the worker's Redis client given, e.g. one that
 // goes through a proxy.
 func (e *env) startOn(t testing.TB, group string, rdb redis.UniversalClient,
-	crash func() bool) *running {
+	crash hook) *running {
 	t.Helper()
 	store, err := leadstore.New(rdb, e.prefix+"ls")
 	if err != nil {
@@ -200,13 +219,14 @@ func allCommitted(ends kadm.ListedOffsets, committed kadm.OffsetResponses) bool 
 }
 
 // check compares what the pipeline published and stored with the oracle:
-// the same set of transition ids, every poison record dead-lettered, and
-// every lead's counters and stage as the oracle says (nothing counted
-// twice, nothing lost).
+// the same set of transition ids, each lead's first in stage order, every
+// poison record dead-lettered with its reason and origin, and every
+// lead's counters and stage as the oracle says (nothing counted twice,
+// nothing lost, nothing left pending).
 func (e *env) check(t *testing.T) {
 	t.Helper()
 	want := e.oracle.TransitionIDs()
-	recs := e.kafka.ReadAll(t, e.cfg.TransitionsTopic, len(want), 20*time.Second)
+	recs := harness.ReadToEnd(t, e.kafka, e.cfg.TransitionsTopic)
 	got := map[string]bool{}
 	for _, rec := range recs {
 		tr, err := scoring.Unmarshal(rec.Value)
@@ -223,10 +243,13 @@ func (e *env) check(t *testing.T) {
 		t.Fatalf("published %d distinct transitions, oracle %d; missing %v", len(got),
 			len(want), missing(got, want))
 	}
-	dead := e.kafka.ReadAll(t, e.cfg.DeadLetterTopic, len(e.wl.Poison), 10*time.Second)
-	if len(dead) < len(e.wl.Poison) {
-		t.Fatalf("dead letters = %d, want %d", len(dead), len(e.wl.Poison))
+	both := harness.CheckStageOrder(t, recs)
+	if want := harness.ThroughMQLToSQL(e.oracle); both != want || want == 0 {
+		t.Fatalf("%d leads went through mql and sql on the topic, oracle %d", both, want)
 	}
+	dead := harness.ReadToEnd(t, e.kafka, e.cfg.DeadLetterTopic)
+	events := harness.ReadToEnd(t, e.kafka, e.cfg.EventsTopic)
+	harness.CheckDeadLetters(t, events, dead, e.wl.Poison)
 	e.checkLeads(t)
 	t.Logf("%d events, %d transitions (%d records), %d dead letters agree with the oracle",
 		e.wl.Count(), len(want), len(recs), len(dead))
@@ -255,14 +278,7 @@ func (e *env) checkLeads(t *testing.T) {
 }
 
 func TestTwoWorkersMatchOracle(t *testing.T) {
-	cases := []struct {
-		name  string
-		redis func(testing.TB) *testenv.Redis
-	}{
-		{"single redis", testenv.StartRedis},
-		{"redis cluster", testenv.StartRedisCluster},
-	}
-	for i, c := range cases {
+	for i, c := range deployments {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnvOn(t, 11+int64(i)*100, c.redis(t))
 			group := e.prefix + "group"
@@ -283,43 +299,195 @@ func TestTwoWorkersMatchOracle(t *testing.T) {
 	}
 }
 
-// TestCrashLosesNothing stops a worker as a crash would, after it scored
-// and recorded transitions but before it published or committed them, and
-// lets a fresh worker finish.
+// deployments are the Redis deployments the oracle tests run on.
+var deployments = []struct {
+	name  string
+	redis func(testing.TB) *testenv.Redis
+}{
+	{"single redis", testenv.StartRedis},
+	{"redis cluster", testenv.StartRedisCluster},
+}
+
+// TestCrashLosesNothing stops a worker as a crash would at each step of a
+// batch's finish between Redis and Kafka, in a batch that holds
+// transitions, checks what the crash left in Kafka and in Redis, and
+// lets a fresh worker finish: every transition that was pending at the
+// crash must be published, none lost and none with another id.
 func TestCrashLosesNothing(t *testing.T) {
-	e := newEnv(t, 12)
+	points := []struct {
+		name string
+		at   crashPoint
+	}{
+		{"before publish", crashBeforePublish},
+		{"after kafka acked before pending cleared", crashBeforeAck},
+		{"after pending cleared before commit", crashBeforeCommit},
+	}
+	for i, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			// One deployment for every crash point: each test has its own
+			// key prefix, and starting a cluster takes seconds.
+			rdb := d.redis(t)
+			for j, p := range points {
+				t.Run(p.name, func(t *testing.T) {
+					crashAt(t, newEnvOn(t, 12+int64(100*i+j), rdb), p.at)
+				})
+			}
+		})
+	}
+}
+
+// crashAt runs one crash of TestCrashLosesNothing at point at.
+func crashAt(t *testing.T, e *env, at crashPoint) {
 	group := e.prefix + "group"
 	e.produce(t)
-	var batches atomic.Int32
-	crashed := e.start(t, group, func() bool { return batches.Add(1) == 4 })
+	var withTransitions atomic.Int32
+	var window map[string]bool // the crashed batch's transition ids
+	crashed := e.start(t, group, func(p crashPoint, b *batch) bool {
+		// The third batch with transitions: the window holds some, and
+		// batches before it have gone all the way through.
+		if p != at || len(b.leads) == 0 || withTransitions.Add(1) < 3 {
+			return false
+		}
+		window = b.ids()
+		return true
+	})
 	var err error
 	select {
 	case err = <-crashed.done:
 		crashed.done <- err
 	case <-time.After(30 * time.Second):
-		t.Fatal("the worker never reached its fourth batch")
+		t.Fatal("the worker never reached its third batch with transitions")
 	}
 	if !errors.Is(err, errCrash) {
 		t.Fatalf("worker returned %v, want the simulated crash", err)
 	}
+
+	published := e.published(t)
+	pending := e.pending(t)
+	checkWindow(t, at, window, published, pending)
+	if e.committedAll(t, group) {
+		t.Fatal("every event was committed at the crash; the crashed batch must not be")
+	}
+	oracle := e.oracle.Transitions
+	for id := range pending {
+		if _, ok := oracle[id]; !ok {
+			t.Fatalf("transition %s pending at the crash is not the oracle's", id)
+		}
+	}
+
 	e.start(t, group, nil)
 	e.waitCommitted(t, group, 40*time.Second)
 	e.check(t)
+	after := e.published(t)
+	for id := range pending {
+		if after[id] == 0 {
+			t.Fatalf("transition %s, pending at the crash, was never published", id)
+		}
+	}
+	if at == crashBeforeAck {
+		// Still pending, so the redelivered events publish them again.
+		for id := range window {
+			if after[id] < 2 {
+				t.Fatalf("transition %s published %d times, want it again after the crash",
+					id, after[id])
+			}
+		}
+	}
+	t.Logf("crashed with %d transitions in the batch, %d pending in redis, "+
+		"%d records published before the crash", len(window), len(pending), total(published))
+}
+
+// checkWindow checks what a crash at point at left of the crashed batch's
+// transitions: whether Kafka has them and whether Redis still has them
+// pending.
+func checkWindow(t *testing.T, at crashPoint, window map[string]bool,
+	published map[string]int, pending map[string]bool) {
+	t.Helper()
+	if len(window) == 0 {
+		t.Fatal("the crashed batch held no transitions")
+	}
+	wantPublished, wantPending := at != crashBeforePublish, at != crashBeforeCommit
+	for id := range window {
+		if (published[id] > 0) != wantPublished || pending[id] != wantPending {
+			t.Fatalf("transition %s of the crashed batch: published %d times, pending %v; "+
+				"want published %v, pending %v", id, published[id], pending[id],
+				wantPublished, wantPending)
+		}
+	}
+}
+
+// published counts the records of each transition id on the topic now.
+func (e *env) published(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, rec := range harness.ReadToEnd(t, e.kafka, e.cfg.TransitionsTopic) {
+		tr, err := scoring.Unmarshal(rec.Value)
+		if err != nil {
+			t.Fatalf("transition record: %v", err)
+		}
+		out[tr.GetId()]++
+	}
+	return out
+}
+
+// pending returns the ids of every transition pending in Redis for any
+// lead or visitor of the workload.
+func (e *env) pending(t *testing.T) map[string]bool {
+	t.Helper()
+	store, err := leadstore.New(e.rdb.Client(t), e.prefix+"ls")
+	if err != nil {
+		t.Fatalf("new store: %v", err)
+	}
+	out := map[string]bool{}
+	for id := range e.oracle.Leads {
+		_, ps, err := store.Read(context.Background(), harness.Entity(id))
+		if err != nil {
+			t.Fatalf("read %s: %v", id, err)
+		}
+		for _, p := range ps {
+			out[p.ID] = true
+		}
+	}
+	return out
+}
+
+// committedAll reports whether group has committed every event now.
+func (e *env) committedAll(t *testing.T, group string) bool {
+	t.Helper()
+	adm := kadm.NewClient(e.kafka.Client(t))
+	ends, err := adm.ListEndOffsets(context.Background(), e.cfg.EventsTopic)
+	if err != nil {
+		t.Fatalf("list end offsets: %v", err)
+	}
+	committed, err := adm.FetchOffsets(context.Background(), group)
+	if err != nil {
+		t.Fatalf("fetch offsets: %v", err)
+	}
+	return allCommitted(ends, committed)
+}
+
+func total(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }
 
 // TestRebalanceLosesNothing adds a worker mid-stream, proves that
 // partitions moved to it while events were still coming (the first worker
 // gave some back, the second scored some), then stops the first one.
 func TestRebalanceLosesNothing(t *testing.T) {
-	e := newEnv(t, 13)
-	group := e.prefix + "group"
-	var mu sync.Mutex
-	slow := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		time.Sleep(40 * time.Millisecond)
-		return false
+	for i, d := range deployments {
+		t.Run(d.name, func(t *testing.T) {
+			rebalance(t, newEnvOn(t, 13+int64(100*i), d.redis(t)))
+		})
 	}
+}
+
+func rebalance(t *testing.T, e *env) {
+	group := e.prefix + "group"
+	slow := slowly(40 * time.Millisecond)
 	e.produce(t)
 	first := e.start(t, group, slow)
 	waitFor(t, "the first worker to score events", func() bool { return first.applied() > 0 })
