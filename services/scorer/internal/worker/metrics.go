@@ -1,9 +1,11 @@
 package worker
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Metrics are the scorer's Prometheus metrics.
@@ -16,6 +18,7 @@ type Metrics struct {
 	partitions  prometheus.Gauge
 	moves       *prometheus.CounterVec
 	ruleReloads *prometheus.CounterVec
+	lag         *prometheus.GaugeVec
 }
 
 // NewMetrics registers the scorer's metrics on reg.
@@ -56,10 +59,39 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leadstream_scorer_rules_reloads_total",
 			Help: "Rules reloads, by result: ok or refused.",
 		}, []string{"result"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "leadstream_scorer_consumer_lag_records",
+			Help: "Events of an owned partition behind the last one polled: the high " +
+				"watermark of the fetch that brought it less the offset after it.",
+		}, []string{"partition"}),
 	}
 	reg.MustRegister(m.events, m.published, m.batch, m.script, m.pending, m.partitions,
-		m.moves, m.ruleReloads)
+		m.moves, m.ruleReloads, m.lag)
 	return m
+}
+
+// observeLag sets the lag of each partition that fs brought records of.
+// It costs a gauge update per partition and poll, and no request: the
+// high watermark comes with every fetch.
+func (m *Metrics) observeLag(fs kgo.Fetches) {
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		n := len(p.Records)
+		if n == 0 || p.Err != nil {
+			return
+		}
+		behind := p.HighWatermark - (p.Records[n-1].Offset + 1)
+		m.lag.WithLabelValues(strconv.Itoa(int(p.Partition))).Set(float64(max(behind, 0)))
+	})
+}
+
+// forgetLag drops the lag of partitions the worker gave up, so that a sum
+// over the workers counts each partition once.
+func (m *Metrics) forgetLag(parts map[string][]int32) {
+	for _, ps := range parts {
+		for _, p := range ps {
+			m.lag.DeleteLabelValues(strconv.Itoa(int(p)))
+		}
+	}
 }
 
 // ObserveScript records the latency of one lead store script.

@@ -201,6 +201,7 @@ func (w *Worker) Run(ctx context.Context) error {
 					zap.Int32("partition", p), zap.Error(err))
 			}
 		})
+		w.m.observeLag(fetches)
 		if recs := fetches.Records(); len(recs) > 0 {
 			next, err := w.start(ctx, recs, prev)
 			if err != nil {
@@ -291,6 +292,9 @@ func (w *Worker) countPartitions(parts map[string][]int32, sign int, change stri
 			zap.Int32s("partitions", ps), zap.String("group", w.cfg.Group))
 	}
 	w.m.moves.WithLabelValues(change).Add(float64(n))
+	if sign < 0 {
+		w.m.forgetLag(parts)
+	}
 	w.mu.Lock()
 	w.assigned = max(0, w.assigned+sign*n)
 	w.m.partitions.Set(float64(w.assigned))

@@ -504,6 +504,9 @@ func rebalance(t *testing.T, e *env) {
 	if err := first.stop(t); err != nil {
 		t.Fatalf("first worker: %v", err)
 	}
+	if lag := first.lag(t); len(lag) != 0 {
+		t.Fatalf("the stopped worker still reports lag of partitions %v", lag)
+	}
 	// The first worker commits what it owned before it leaves, so every
 	// offset can be committed before the group hands its partitions on.
 	waitFor(t, "the second worker to own all 8 partitions", func() bool {
@@ -511,6 +514,9 @@ func rebalance(t *testing.T, e *env) {
 	})
 	e.waitCommitted(t, group, 40*time.Second)
 	e.check(t)
+	waitFor(t, "the second worker's lag to reach zero", func() bool {
+		return allZero(second.lag(t))
+	})
 	t.Logf("applied: first %g, second %g; first revoked %g partitions",
 		first.applied(), second.applied(), first.moved("revoked"))
 }
