@@ -1,6 +1,9 @@
 // Command demotraffic plays the example traffic through a running
 // tracker and prints the stage transitions the pipeline publishes, with a
-// closing summary. scripts/demo.sh runs it against devstack.
+// closing summary of what arrived. It exits 1 when a transition the rules
+// expect is missing or one they do not expect arrives, so it wants a
+// pipeline whose transitions topic held nothing before, such as a fresh
+// devstack. scripts/demo.sh runs it so.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"github.com/leadstream/leadstream/pkg/config"
 	"github.com/leadstream/leadstream/pkg/lifecycle"
 	"github.com/leadstream/leadstream/services/devstack/internal/demo"
+	"github.com/leadstream/leadstream/services/devstack/internal/stack"
 )
 
 func main() {
@@ -30,7 +34,12 @@ func run(args []string) int {
 	fs.String(&writeKey, "write-key", "wk_dev", "tracker write key")
 	fs.List(&cfg.Brokers, "kafka-brokers", []string{"127.0.0.1:9092"}, "Kafka seed brokers")
 	fs.String(&cfg.Topic, "transitions-topic", config.DefaultTransitionsTopic, "transitions topic")
-	fs.Duration(&cfg.Wait, "wait", time.Minute, "how long to wait for the expected transitions")
+	fs.String(&cfg.EventsTopic, "events-topic", config.DefaultEventsTopic, "events topic")
+	fs.String(&cfg.Group, "group", stack.ScorerGroup, "consumer group of the scorers")
+	fs.Duration(&cfg.Wait, "wait", time.Minute,
+		"how long the pipeline may take to finish the traffic")
+	fs.Duration(&cfg.Quiet, "quiet", 2*time.Second,
+		"how long to read on for stray transitions once the scorers finished")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

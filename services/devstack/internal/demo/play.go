@@ -5,34 +5,47 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/leadstream/leadstream/pkg/rules"
-	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 )
 
 // Config says what to play and where.
 type Config struct {
-	Events  string        // example events file
-	Rules   string        // the rules the scorers run, for the expectation
-	Tracker string        // tracker base URL
-	Brokers []string      // where the transitions topic is
-	Topic   string        // the transitions topic
-	Wait    time.Duration // how long to wait for the expected transitions
+	Events      string        // example events file
+	Rules       string        // the rules the scorers run, for the expectation
+	Tracker     string        // tracker base URL
+	Brokers     []string      // where the topics are
+	Topic       string        // the transitions topic
+	EventsTopic string        // the events topic the tracker writes
+	Group       string        // the scorers' consumer group
+	Wait        time.Duration // how long the pipeline may take over the traffic
+	Quiet       time.Duration // how long to read on after the topic's end
 }
 
 // Play sends the traffic, prints each transition as it arrives and a
-// summary, and fails when the pipeline did not produce what the rules
-// expect within cfg.Wait.
+// summary of what arrived, and fails when the pipeline did not produce
+// exactly the transitions the rules expect within cfg.Wait: none missing
+// and none more. The transitions topic must hold nothing but what this
+// traffic caused, as on a devstack started with an empty data directory.
 func Play(ctx context.Context, cfg Config, sender *Sender, w io.Writer) error {
 	sits, exp, err := prepare(cfg, sender.now())
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	trc, errc := make(chan *leadstreamv1.Transition), make(chan error)
-	go func() { _ = Watch(ctx, cfg.Brokers, cfg.Topic, trc, errc) }()
+	seen, errc, watched := make(chan Seen), make(chan error), make(chan struct{})
+	go func() {
+		defer close(watched)
+		if err := Watch(ctx, cfg.Brokers, cfg.Topic, seen, errc); err != nil {
+			send(ctx, errc, err)
+		}
+	}()
+	defer func() {
+		cancel()
+		<-watched
+	}()
 
 	fmt.Fprintf(w, "playing %d situations spread over %s of event time\n",
 		len(sits), Span(sits).Round(time.Hour))
@@ -42,10 +55,12 @@ func Play(ctx context.Context, cfg Config, sender *Sender, w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(w, "\ntransitions (lead, from → to, reasons):\n")
-	if err := await(ctx, cfg.Wait, exp, trc, errc, w); err != nil {
+	obs := NewObserved(exp)
+	r := &reader{obs: obs, seen: seen, errc: errc, w: w}
+	if err := r.observe(ctx, cfg, eventIDs(sits)); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nsummary: %s\n", Summary(exp.Final))
+	fmt.Fprintf(w, "\nsummary: %s\n", Summary(obs.Final(sortedKeys(exp.Final))))
 	return nil
 }
 
@@ -62,6 +77,15 @@ func prepare(cfg Config, now time.Time) ([]Situation, Expectation, error) {
 	r, err := rules.Load(cfg.Rules)
 	if err != nil {
 		return nil, Expectation{}, fmt.Errorf("load rules: %w", err)
+	}
+	for _, s := range sits {
+		for _, ev := range s.Events {
+			if ev.ID == "" {
+				// The player finds its events in the log by their ids.
+				return nil, Expectation{}, fmt.Errorf("%s: an event of %q has no id",
+					cfg.Events, s.Title)
+			}
+		}
 	}
 	sits = Shift(sits, now, time.Minute)
 	return sits, Expect(r, sits), nil
@@ -84,37 +108,21 @@ func playSituation(ctx context.Context, sender *Sender, s Situation, w io.Writer
 	return nil
 }
 
-// await prints transitions until every expected one has arrived.
-func await(ctx context.Context, wait time.Duration, exp Expectation,
-	trc <-chan *leadstreamv1.Transition, errc <-chan error, w io.Writer) error {
-	missing := map[string]bool{}
-	for _, k := range exp.Transitions {
-		missing[k] = true
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	for len(missing) > 0 {
-		select {
-		case tr := <-trc:
-			fmt.Fprintf(w, "  %s\n", Format(tr))
-			delete(missing, transitionKey(tr.GetLeadId(), StageWord(tr.GetTo())))
-		case err := <-errc:
-			fmt.Fprintf(w, "  (%v)\n", err)
-		case <-timer.C:
-			return fmt.Errorf("wait for transitions: %d of %d missing after %s: %v",
-				len(missing), len(exp.Transitions), wait, keys(missing))
-		case <-ctx.Done():
-			return ctx.Err()
+func eventIDs(sits []Situation) []string {
+	var out []string
+	for _, s := range sits {
+		for _, ev := range s.Events {
+			out = append(out, ev.ID)
 		}
 	}
-	fmt.Fprintf(w, "all %d transitions the rules expect arrived\n", len(exp.Transitions))
-	return nil
+	return out
 }
 
-func keys(m map[string]bool) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }

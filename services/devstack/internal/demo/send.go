@@ -44,9 +44,10 @@ func (s *Sender) now() time.Time {
 	return time.Now()
 }
 
-// Send delivers one event and waits until the tracker accepted it, which
-// means the broker has it; events of one visitor therefore keep their
-// order.
+// Send delivers one event and waits until the tracker accepted it. The
+// batch API answers once the broker has the event, so batch events of one
+// visitor keep their order; the pixel answers before, so a pixel event may
+// land after a batch event sent later.
 func (s *Sender) Send(ctx context.Context, ev Event) error {
 	var req *http.Request
 	var err error

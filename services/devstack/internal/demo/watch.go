@@ -10,10 +10,18 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Watch consumes topic from its start and sends every transition on out
-// until ctx ends; a record that does not decode is reported as an error
-// value and skipped.
-func Watch(ctx context.Context, brokers []string, topic string, out chan<- *leadstreamv1.Transition,
+// Seen is one record read from the transitions topic and where it was
+// read: the transition, or Err when the record does not decode.
+type Seen struct {
+	Transition *leadstreamv1.Transition
+	Err        error
+	Partition  int32
+	Offset     int64
+}
+
+// Watch consumes topic from its start and sends every record on out until
+// ctx ends. A fetch error goes to errs, and the fetch is retried.
+func Watch(ctx context.Context, brokers []string, topic string, out chan<- Seen,
 	errs chan<- error) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
@@ -29,13 +37,13 @@ func Watch(ctx context.Context, brokers []string, topic string, out chan<- *lead
 			}
 		})
 		fs.EachRecord(func(r *kgo.Record) {
-			var tr leadstreamv1.Transition
-			if err := proto.Unmarshal(r.Value, &tr); err != nil {
-				send(ctx, errs, fmt.Errorf("decode transition at %s/%d@%d: %w",
-					r.Topic, r.Partition, r.Offset, err))
-				return
+			s := Seen{Transition: &leadstreamv1.Transition{}, Partition: r.Partition,
+				Offset: r.Offset}
+			if err := proto.Unmarshal(r.Value, s.Transition); err != nil {
+				s.Transition, s.Err = nil, fmt.Errorf("decode transition at %s/%d@%d: %w",
+					r.Topic, r.Partition, r.Offset, err)
 			}
-			send(ctx, out, &tr)
+			send(ctx, out, s)
 		})
 	}
 	return nil
