@@ -11,6 +11,12 @@ import (
 	"github.com/leadstream/leadstream/pkg/logging"
 )
 
+// DefaultStopTimeout outlasts the longest grace a part gives itself on
+// SIGTERM, the tracker's 30s --shutdown-timeout for Kafka to take the
+// events it accepted (the scorers drain for 20s), so that a slow drain
+// ends by the part's own deadline rather than by SIGKILL.
+const DefaultStopTimeout = 35 * time.Second
+
 // Config is everything devstack needs to start the pipeline.
 type Config struct {
 	Rules         string        // rules file for the scorers
@@ -42,7 +48,7 @@ func (c *Config) Register(fs *config.FlagSet) {
 	fs.Int(&c.Scorers, "scorers", 2, "number of scorer processes")
 	fs.String(&c.WriteKey, "write-key", "wk_dev", "write key the tracker accepts")
 	fs.String(&c.Bin, "bin", defaultBin(), "directory holding tracker, scorer and notifier")
-	fs.Duration(&c.StopTimeout, "stop-timeout", 20*time.Second,
+	fs.Duration(&c.StopTimeout, "stop-timeout", DefaultStopTimeout,
 		"how long each part may take to stop before it is killed")
 	fs.Int(&c.MaxRestarts, "max-restarts", 5, "restarts allowed per part before devstack gives up")
 	c.Log.Register(fs)
@@ -118,7 +124,7 @@ func (c *Config) validateProcesses() error {
 	}
 	if c.StopTimeout <= 0 {
 		return &config.FieldError{Field: "stop-timeout", Value: c.StopTimeout.String(),
-			Fix: "use a positive duration such as 20s"}
+			Fix: "use a positive duration such as 35s"}
 	}
 	for _, name := range []string{"tracker", "scorer", "notifier"} {
 		if err := fileExists("bin", filepath.Join(c.Bin, name)); err != nil {
