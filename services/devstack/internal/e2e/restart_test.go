@@ -207,8 +207,19 @@ func wantOnlyNewWork(t *testing.T, d *devstack, history int) {
 	}
 }
 
-// scorerAddrs finds each scorer's HTTP address on its command line.
+// scorerAddrs finds the HTTP addresses of the two scorers.
 func scorerAddrs(t *testing.T, d *devstack) []string {
+	t.Helper()
+	out := childAddrs(t, d, "scorer")
+	if len(out) != 2 {
+		t.Fatalf("found %d scorer addresses, want 2: %v", len(out), out)
+	}
+	return out
+}
+
+// childAddrs finds the HTTP address of each child running the binary
+// name, on its command line.
+func childAddrs(t *testing.T, d *devstack, name string) []string {
 	t.Helper()
 	var out []string
 	for _, pid := range children(t, d.cmd.Process.Pid) {
@@ -217,7 +228,7 @@ func scorerAddrs(t *testing.T, d *devstack) []string {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if filepath.Base(args[0]) != "scorer" {
+		if filepath.Base(args[0]) != name {
 			continue
 		}
 		for i, a := range args[:len(args)-1] {
@@ -225,9 +236,6 @@ func scorerAddrs(t *testing.T, d *devstack) []string {
 				out = append(out, args[i+1])
 			}
 		}
-	}
-	if len(out) != 2 {
-		t.Fatalf("found %d scorer addresses, want 2: %v", len(out), out)
 	}
 	return out
 }
