@@ -46,7 +46,7 @@ kafka=$(sed -E 's/.*kafka=([^ ]+).*/\1/' <<<"$ready")
 
 if ! bin/demotraffic --tracker "$tracker" --kafka-brokers "$kafka" --write-key wk_demo \
 	--events deploy/rules/example-events.jsonl --rules deploy/rules/example.yaml; then
-	echo "the demo did not get the expected transitions; devstack log:"
+	echo "the pipeline did not produce exactly the transitions the rules expect (see above); devstack log:"
 	tail -n 40 "$log"
 	DEMO_KEEP_DATA=1
 	exit 1
