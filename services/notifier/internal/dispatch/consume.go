@@ -205,9 +205,10 @@ func (d *Dispatcher) processUntilDurable(ctx context.Context, msg kafka.Message)
 	}
 }
 
-// process gives one record to every sink that wants it, in parallel.
-// Deliveries run on a context that outlives ctx, so a shutdown lets them
-// finish and records their outcome.
+// process queues one record's delivery for every sink that wants it, in
+// parallel, and hands each queued delivery to its sink's first attempts.
+// A nil result means every sink's outcome is durable. The queue writes
+// run on a context that outlives ctx, so a shutdown lets them finish.
 func (d *Dispatcher) process(ctx context.Context, msg kafka.Message) error {
 	dctx := context.WithoutCancel(ctx)
 	job := retryq.Job{Key: msg.Key, Transition: msg.Value, Topic: msg.Topic,
@@ -232,58 +233,53 @@ func (d *Dispatcher) process(ctx context.Context, msg kafka.Message) error {
 			defer wg.Done()
 			j := job
 			j.Sink = r.Name
-			errs[i] = d.deliverFirst(dctx, r, &j, tr.GetLeadId())
+			errs[i] = d.enqueue(ctx, r, &j, string(msg.Key), tr.GetLeadId())
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// deliverFirst queues the delivery and then, unless the sink is known
-// to be failing, makes the first attempt inline. The job is queued under
-// a lease first, so the attempt is durable from the start: a crash
-// leaves it to the retry loop, and a copy of the record read again (a
-// redelivery, a rebalance) finds it queued and leaves it alone. A nil
-// result means the outcome is durable.
-func (d *Dispatcher) deliverFirst(ctx context.Context, r *route, j *retryq.Job, lead string) error {
-	log := d.log.With(zap.String("sink", r.Name), zap.String("lead_id", lead),
-		zap.String("transition_id", j.TransitionID))
-	failing := r.failing.Load()
-	due := time.Now().Add(d.cfg.Queue.Lease())
-	if failing {
-		due = time.Now()
+// enqueue queues the delivery of j and, when the sink can take it, hands
+// it to the sink's first attempts. A sink takes a delivery while it is
+// not failing and has fewer than MaxInFlight first attempts running or
+// waiting, and always when it has one of the same key (lead) running
+// or waiting, so that a lead's SQL is not sent before its MQL was
+// answered or queued. A delivery it takes is queued under a lease,
+// durable from the start: a crash leaves it to a retry loop once the
+// lease ends, and a copy of the record read again (a redelivery, a
+// rebalance) finds it queued and leaves it alone. Any other delivery is
+// queued due now, for the sink's retry loop. A nil result means the
+// outcome is durable.
+//
+// NOTE: the bound is checked before the queue write and not held
+// through it, so a sink can briefly have up to MaxInFlight more first
+// attempts than the bound, one per record being processed.
+func (d *Dispatcher) enqueue(ctx context.Context, r *route, j *retryq.Job, key, lead string) error {
+	take := r.first.busy(key) ||
+		(!r.failing.Load() && r.first.size() < d.cfg.MaxInFlight)
+	queued := time.Now()
+	due := queued
+	if take {
+		due = queued.Add(d.cfg.Queue.Lease())
 	}
 	res, err := d.schedules.call(retryq.Scheduling{Job: j, Due: due})
 	if err != nil {
 		return err
 	}
+	log := d.log.With(zap.String("sink", r.Name), zap.String("lead_id", lead),
+		zap.String("transition_id", j.TransitionID))
 	switch {
 	case res == retryq.AlreadyDelivered:
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeDuplicate).Inc()
 		log.Debug("transition already delivered")
-		return nil
 	case res == retryq.AlreadyQueued:
 		log.Debug("transition already queued")
-		return nil
-	case failing:
+	case !take:
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
-		log.Debug("sink failing, delivery queued")
-		return nil
+		log.Debug("sink failing or busy, delivery queued")
+	default:
+		r.first.run(key, func() { d.firstAttempt(ctx, r, j, queued, log) })
 	}
-
-	err = d.attempt(ctx, r, j, 1, min(d.cfg.InlineTimeout, r.Timeout))
-	j.Attempts = 1
-	if err == nil {
-		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeDelivered).Inc()
-		log.Debug("transition delivered", zap.Int("attempt", 1))
-		_, err := d.completions.call(j)
-		return err
-	}
-	j.LastError = err.Error()
-	log.Warn("delivery failed, will retry", zap.Int("attempt", 1), zap.Error(err))
-	if j.Attempts >= r.MaxAttempts {
-		return d.park(ctx, r, j, log)
-	}
-	d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
-	return d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.nextDelay(1, err)))
+	return nil
 }

@@ -1,15 +1,18 @@
 // Package dispatch routes transitions from Kafka to the sinks that want
-// them. Each transition gets one inline attempt per sink, bounded by a
-// short timeout; a failure goes to the Redis delay queue, from which a
-// retry loop per sink, with bounded concurrency, takes it again.
+// them. Reading a transition only queues one delivery per sink in Redis,
+// under a lease; once every sink's delivery is durable there, the
+// transition is finished and its offset may be committed. The first
+// attempt of each delivery then runs per sink, bounded by a short
+// timeout; a failure waits in the Redis delay queue, from which a retry
+// loop per sink, with bounded concurrency, takes it again.
 //
-// Transitions of different leads are delivered in parallel, up to a
-// bounded window, and those of one lead in the order read. A partition's
-// offset is committed, in batches, only up to its watermark: below it
-// every transition has been delivered, queued or parked by every sink,
-// so a slow delivery holds back the commit but neither the reading nor
-// the delivery of later transitions, and a failing sink never holds back
-// a partition.
+// Transitions of different leads are delivered in parallel and those of
+// one lead, per sink, in the order read. A sink works through its own
+// first attempts: a slow or dead sink fills its own bound and sends the
+// rest straight to its queue, so it holds back neither the reading, nor
+// other sinks, nor other leads. A partition's offset is committed, in
+// batches, only up to its watermark: below it every transition has been
+// delivered, queued or parked by every sink.
 package dispatch
 
 import (
@@ -53,8 +56,8 @@ type Config struct {
 	Metrics *Metrics
 	Logger  *zap.Logger
 
-	// InlineTimeout bounds the first attempt made while the partition
-	// waits; a slower sink is retried from the queue instead.
+	// InlineTimeout bounds the first attempt of a delivery; a slower
+	// sink is retried from the queue, with the sink's own timeout.
 	InlineTimeout time.Duration
 	// RetryBase and RetryMax shape the full-jitter exponential backoff.
 	RetryBase, RetryMax time.Duration
@@ -66,7 +69,9 @@ type Config struct {
 	// Concurrency bounds the retries in flight per sink.
 	Concurrency int
 	// MaxInFlight bounds the records read and not yet finished; reading
-	// pauses while that many are.
+	// pauses while that many are. It also bounds, per sink, the first
+	// attempts running or waiting behind one of the same lead; beyond
+	// that a sink's new deliveries go straight to its queue.
 	MaxInFlight int
 	// CommitInterval is how often finished offsets are committed;
 	// CommitEvery finished records bring the next commit forward.
@@ -121,9 +126,12 @@ type Dispatcher struct {
 type route struct {
 	Route
 	slots chan struct{} // one token per retry in flight
+	// first runs the sink's first attempts, those of one lead in the
+	// order read; see firstAttempt.
+	first *lanes
 	// failing is set by a failed attempt and cleared by a successful
-	// one; while set, new transitions skip the inline attempt and go
-	// straight to the queue, so a dead sink costs the partition one
+	// one; while set, new transitions skip the first attempt and go
+	// straight to the queue, so a dead sink costs each transition one
 	// Redis write, not a timeout.
 	failing atomic.Bool
 }
@@ -133,7 +141,8 @@ func New(cfg Config) *Dispatcher {
 	cfg = cfg.withDefaults()
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger}
 	for _, r := range cfg.Routes {
-		d.routes = append(d.routes, &route{Route: r, slots: make(chan struct{}, cfg.Concurrency)})
+		d.routes = append(d.routes, &route{Route: r, first: newLanes(),
+			slots: make(chan struct{}, cfg.Concurrency)})
 	}
 	return d
 }
@@ -160,6 +169,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	d.startBatchers(context.WithoutCancel(ctx))
 	err := d.consume(ctx)
+	// No first attempt can start once consume has returned; those
+	// running finish and those waiting are handed to the queue.
+	for _, r := range d.routes {
+		r.first.wait()
+	}
 	d.schedules.close()
 	d.completions.close()
 	stopLoops()

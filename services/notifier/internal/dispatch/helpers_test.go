@@ -32,6 +32,8 @@ type env struct {
 	prefix string
 	topic  string
 	parked string
+	// reg holds the metrics of the dispatcher started last.
+	reg *prometheus.Registry
 }
 
 func newEnv(t testing.TB) *env {
@@ -124,11 +126,12 @@ func (e *env) startWith(
 ) (stop func()) {
 	t.Helper()
 	parker := dispatch.NewKafkaParker(e.kafka.Brokers, e.parked, nil)
+	e.reg = prometheus.NewRegistry()
 	cfg := dispatch.Config{
 		Brokers: e.kafka.Brokers, Topic: e.topic, Group: e.prefix + group, Routes: routes,
 		Queue:         retryq.New(e.redis.Client(t), e.prefix, 10*time.Second, time.Hour),
 		Parker:        parker,
-		Metrics:       dispatch.NewMetrics(prometheus.NewRegistry()),
+		Metrics:       dispatch.NewMetrics(e.reg),
 		InlineTimeout: 300 * time.Millisecond, RetryBase: 20 * time.Millisecond,
 		RetryMax: 100 * time.Millisecond, RetryAfterMax: 5 * time.Second,
 		PollInterval: 20 * time.Millisecond, Concurrency: 4,
@@ -222,3 +225,45 @@ func checkOnceEach(t *testing.T, rc *receiver, ids []string) {
 		}
 	}
 }
+
+// metric is the value of the counter or gauge name, in the registry of
+// the dispatcher started last, whose labels include labels; 0 when no
+// such series exists yet. Several matching series are summed.
+func (e *env) metric(t testing.TB, name string, labels ...string) float64 {
+	t.Helper()
+	fams, err := e.reg.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	sum := 0.0
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			found := 0
+			for _, l := range m.GetLabel() {
+				if v, ok := want[l.GetName()]; ok && v == l.GetValue() {
+					found++
+				}
+			}
+			if found == len(want) {
+				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// Series names of the dispatcher's metrics.
+const (
+	deliveriesTotal = "leadstream_notifier_deliveries_total"
+	attemptsTotal   = "leadstream_notifier_attempts_total"
+	parkedTotal     = "leadstream_notifier_parked_total"
+	backlogGauge    = "leadstream_notifier_retry_backlog_deliveries"
+	inFlightGauge   = "leadstream_notifier_in_flight_transitions"
+)

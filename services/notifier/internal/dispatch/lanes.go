@@ -11,7 +11,10 @@ type lanes struct {
 	// queued holds, per key with work running, the work waiting behind
 	// it; a key is absent when nothing of it runs. mu must be held.
 	queued map[string][]func()
-	wg     sync.WaitGroup
+	// pending counts the work given to run that has not returned, both
+	// running and queued. mu must be held.
+	pending int
+	wg      sync.WaitGroup
 }
 
 func newLanes() *lanes {
@@ -22,6 +25,7 @@ func newLanes() *lanes {
 // queued before it.
 func (l *lanes) run(key string, fn func()) {
 	l.mu.Lock()
+	l.pending++
 	if q, busy := l.queued[key]; busy {
 		l.queued[key] = append(q, fn)
 		l.mu.Unlock()
@@ -47,6 +51,7 @@ func (l *lanes) drain(key string, fn func()) {
 func (l *lanes) next(key string) func() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.pending--
 	q := l.queued[key]
 	if len(q) == 0 {
 		delete(l.queued, key)
@@ -54,6 +59,21 @@ func (l *lanes) next(key string) func() {
 	}
 	l.queued[key] = q[1:]
 	return q[0]
+}
+
+// busy reports whether work of key is running or queued.
+func (l *lanes) busy(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.queued[key]
+	return ok
+}
+
+// size is the amount of work given to run that has not returned.
+func (l *lanes) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pending
 }
 
 // wait blocks until all work given to run has returned. Call it only

@@ -66,11 +66,24 @@ func (d *Dispatcher) retry(ctx context.Context, r *route, j *retryq.Job, log *za
 	}
 	n := j.Attempts + 1
 	err := d.attempt(ctx, r, j, n, r.Timeout)
+	d.settle(ctx, r, j, n, err, func(j *retryq.Job) error {
+		return d.cfg.Queue.Complete(ctx, j, true)
+	}, log)
+}
+
+// settle records how attempt n of j ended: delivered (recorded through
+// complete), rescheduled after a backoff, or parked after the sink's
+// last attempt. A write that fails is logged; the job's lease then
+// brings it back to a retry loop, which finds a recorded delivery and
+// does not repeat it.
+func (d *Dispatcher) settle(ctx context.Context, r *route, j *retryq.Job, n int, err error,
+	complete func(*retryq.Job) error, log *zap.Logger,
+) {
 	j.Attempts = n
 	if err == nil {
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeDelivered).Inc()
 		log.Debug("transition delivered", zap.Int("attempt", n))
-		d.logErr(log, "record delivery", d.cfg.Queue.Complete(ctx, j, true))
+		d.logErr(log, "record delivery", complete(j))
 		return
 	}
 	j.LastError = err.Error()
@@ -81,6 +94,10 @@ func (d *Dispatcher) retry(ctx context.Context, r *route, j *retryq.Job, log *za
 				d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.cfg.RetryBase)))
 		}
 		return
+	}
+	if n == 1 {
+		// Counted once per delivery, when it first goes to the queue.
+		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
 	}
 	log.Warn("delivery failed, will retry", zap.Int("attempt", n), zap.Error(err))
 	d.logErr(log, "reschedule", d.cfg.Queue.Reschedule(ctx, j, time.Now().Add(d.nextDelay(n, err))))

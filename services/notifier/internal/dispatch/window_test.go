@@ -47,13 +47,16 @@ func (e *env) commitOffset(t *testing.T, group string, at int64) {
 	}
 }
 
-// TestSlowDeliveryHoldsTheWatermark holds the delivery of the record at
-// offset 3 of a one-partition topic. The records after it are delivered
-// meanwhile, but the group's offset stays at 3. A second notifier that
-// starts from that offset, as after a crash, rereads 3 to 9 and sends
-// none of 4 to 9 again; once the held delivery ends, each transition has
-// been delivered exactly once.
-func TestSlowDeliveryHoldsTheWatermark(t *testing.T) {
+// TestSlowDeliveryDoesNotHoldTheCommit holds the delivery of the record
+// at offset 3 of a one-partition topic. That delivery is queued in Redis
+// under a lease before it is attempted, so the record is finished: the
+// group's offset moves past it while it is still held, and the records
+// after it are delivered meanwhile. A second notifier that starts from
+// offset 3, as after a crash, rereads 3 to 9 and sends none of them
+// again: 3 is queued and leased, 4 to 9 are recorded as delivered. Once
+// the held delivery ends, each transition has been delivered exactly
+// once.
+func TestSlowDeliveryDoesNotHoldTheCommit(t *testing.T) {
 	const slow = "lead-03-sql-1"
 	e := newEnv(t)
 	e.topic = e.prefix + "single"
@@ -68,8 +71,8 @@ func TestSlowDeliveryHoldsTheWatermark(t *testing.T) {
 	route := webhookRoute("crm", rc, 5)
 	route.Timeout = time.Minute
 	tune := func(c *dispatch.Config) {
-		// Long enough that the held attempt stays inline and its queued
-		// copy is not claimed by a retry loop while the test runs.
+		// Long enough that the held attempt stays the first one and its
+		// queued copy is not claimed by a retry loop while the test runs.
 		c.InlineTimeout = time.Minute
 		c.Queue = retryq.New(e.redis.Client(t), e.prefix, 2*time.Minute, time.Hour)
 		c.CommitInterval = 20 * time.Millisecond
@@ -84,12 +87,12 @@ func TestSlowDeliveryHoldsTheWatermark(t *testing.T) {
 		_, ok := rc.snapshot()
 		return len(ok) == len(ids)-1
 	})
-	waitFor(t, 10*time.Second, "offsets 0 to 2 committed", func() bool {
-		return e.committedOffset(t, "first") >= 3
+	waitFor(t, 10*time.Second, "every offset committed", func() bool {
+		return e.committedOffset(t, "first") == 10
 	})
-	time.Sleep(200 * time.Millisecond) // ten commit intervals
-	if got := e.committedOffset(t, "first"); got != 3 {
-		t.Fatalf("committed offset = %d with offset 3 in flight, want 3", got)
+	if all, _ := rc.snapshot(); len(all) != len(ids) {
+		t.Fatalf("receiver saw %d requests, want %d with the held one still open",
+			len(all), len(ids))
 	}
 
 	e.commitOffset(t, "second", 3)
@@ -97,16 +100,62 @@ func TestSlowDeliveryHoldsTheWatermark(t *testing.T) {
 	waitFor(t, 20*time.Second, "the second notifier to finish offsets 3 to 9", func() bool {
 		return e.committedOffset(t, "second") == 10
 	})
-	if _, ok := rc.snapshot(); len(ok) != len(ids)-1 {
-		t.Fatalf("receiver accepted %d deliveries after the reread, want %d", len(ok), len(ids)-1)
+	if got := e.metric(t, deliveriesTotal, "outcome", "duplicate"); got != 6 {
+		t.Errorf("second notifier counted %v duplicates, want 6 (offsets 4 to 9)", got)
+	}
+	if all, _ := rc.snapshot(); len(all) != len(ids) {
+		t.Fatalf("receiver saw %d requests after the reread, want %d", len(all), len(ids))
 	}
 
 	unblock()
-	waitFor(t, 10*time.Second, "the first notifier to commit past the held one", func() bool {
-		return e.committedOffset(t, "first") == 10
+	waitFor(t, 10*time.Second, "the held delivery", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == len(ids)
 	})
 	time.Sleep(300 * time.Millisecond) // room for a wrong extra delivery
 	checkOnceEach(t, rc, ids)
+}
+
+// TestCommitWaitsForTheQueue stops Redis while transitions arrive: they
+// are read but cannot be queued, so they are not finished and the
+// group's offset stays where it was. Once Redis is back they are queued,
+// delivered once each and committed.
+func TestCommitWaitsForTheQueue(t *testing.T) {
+	e := newEnv(t)
+	e.topic = e.prefix + "single"
+	e.kafka.CreateTopic(t, e.topic, 1)
+	rc := newReceiver(t, always(http.StatusOK))
+	e.startWith(t, "g", func(c *dispatch.Config) { c.CommitInterval = 20 * time.Millisecond },
+		webhookRoute("crm", rc, 5))
+	first := e.publish(t, sqlTransitions("before-", 2)...)
+	waitFor(t, 20*time.Second, "the first two committed", func() bool {
+		return e.committedOffset(t, "g") == 2
+	})
+
+	node := e.redis.Nodes()[0]
+	node.Stop()
+	later := e.publish(t, sqlTransitions("during-", 3)...)
+	waitFor(t, 20*time.Second, "the later three read", func() bool {
+		return e.metric(t, inFlightGauge) == 3
+	})
+	time.Sleep(200 * time.Millisecond) // ten commit intervals
+	if got := e.committedOffset(t, "g"); got != 2 {
+		t.Fatalf("committed offset = %d while Redis is down, want 2", got)
+	}
+	if _, ok := rc.snapshot(); len(ok) != len(first) {
+		t.Fatalf("receiver accepted %d deliveries while Redis was down, want %d",
+			len(ok), len(first))
+	}
+
+	node.Restart(t)
+	waitFor(t, 30*time.Second, "every offset committed", func() bool {
+		return e.committedOffset(t, "g") == 5
+	})
+	waitFor(t, 10*time.Second, "every transition delivered", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == len(first)+len(later)
+	})
+	checkOnceEach(t, rc, append(first, later...))
 }
 
 // TestLeadOrderKept delivers a lead's MQL before its SQL even when the

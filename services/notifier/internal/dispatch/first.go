@@ -1,0 +1,40 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
+)
+
+// firstAttempt makes the first attempt of a delivery that enqueue queued
+// under a lease at queued, and records the outcome. It runs in the
+// sink's lanes, after the record is finished, so however long it takes
+// it holds back only this sink's later transitions of the same lead.
+//
+// It hands the delivery to the queue, due now, instead of attempting it
+// when the dispatcher is stopping, when the sink has failed since (its
+// retry loop will try it without tying up first attempts), or when the
+// delivery waited behind its lead for half the lease: close to the end
+// of the lease a retry loop could claim it while this attempt runs.
+func (d *Dispatcher) firstAttempt(
+	ctx context.Context, r *route, j *retryq.Job, queued time.Time, log *zap.Logger,
+) {
+	dctx := context.WithoutCancel(ctx)
+	if ctx.Err() != nil || r.failing.Load() || time.Since(queued) > d.cfg.Queue.Lease()/2 {
+		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
+		log.Debug("delivery handed to the queue")
+		d.logErr(log, "hand delivery to the queue", d.cfg.Queue.Reschedule(dctx, j, time.Now()))
+		return
+	}
+	err := d.attempt(dctx, r, j, 1, min(d.cfg.InlineTimeout, r.Timeout))
+	d.settle(dctx, r, j, 1, err, d.completeBatched, log)
+}
+
+// completeBatched records a delivery through the batched queue writes.
+func (d *Dispatcher) completeBatched(j *retryq.Job) error {
+	_, err := d.completions.call(j)
+	return err
+}
