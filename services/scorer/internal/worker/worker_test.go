@@ -329,15 +329,16 @@ func TestCrashLosesNothing(t *testing.T) {
 			rdb := d.redis(t)
 			for j, p := range points {
 				t.Run(p.name, func(t *testing.T) {
-					crashAt(t, newEnvOn(t, 12+int64(100*i+j), rdb), p.at)
+					crashAndRecover(t, newEnvOn(t, 12+int64(100*i+j), rdb), p.at)
 				})
 			}
 		})
 	}
 }
 
-// crashAt runs one crash of TestCrashLosesNothing at point at.
-func crashAt(t *testing.T, e *env, at crashPoint) {
+// crashAndRecover runs one crash of TestCrashLosesNothing, at point at,
+// and the recovery after it.
+func crashAndRecover(t *testing.T, e *env, at crashPoint) {
 	group := e.prefix + "group"
 	e.produce(t)
 	var withTransitions atomic.Int32
