@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,6 +41,33 @@ func TestRetriesUntilSuccess(t *testing.T) {
 			t.Errorf("Leadstream-Delivery %q is empty or repeated", r.delivery)
 		}
 		seen[r.delivery] = true
+	}
+	checkMetrics(t, e, map[string]float64{
+		attemptsTotal + " crm error": 2, attemptsTotal + " crm ok": 1,
+		deliveriesTotal + " crm delivered": 1, deliveriesTotal + " crm retry_scheduled": 1,
+		parkedTotal + " crm": 0,
+	})
+	waitFor(t, 5*time.Second, "an empty backlog", func() bool {
+		return e.metric(t, backlogGauge, "sink", "crm") == 0
+	})
+}
+
+// checkMetrics compares series of the dispatcher started last with
+// want, keyed by "<name> <sink>" or "<name> <sink> <outcome or result>".
+func checkMetrics(t *testing.T, e *env, want map[string]float64) {
+	t.Helper()
+	for k, v := range want {
+		f := strings.Fields(k)
+		labels := []string{"sink", f[1]}
+		switch {
+		case len(f) == 3 && f[0] == attemptsTotal:
+			labels = append(labels, "result", f[2])
+		case len(f) == 3:
+			labels = append(labels, "outcome", f[2])
+		}
+		if got := e.metric(t, f[0], labels...); got != v {
+			t.Errorf("%s%v = %v, want %v", f[0], labels, got, v)
+		}
 	}
 }
 
@@ -98,6 +126,17 @@ func TestDeadSinkDoesNotDelayOthers(t *testing.T) {
 			if all, _ := dead.snapshot(); len(all) == 0 {
 				t.Error("the dead sink was never tried")
 			}
+			checkMetrics(t, e, map[string]float64{
+				attemptsTotal + " live ok": 30, attemptsTotal + " live error": 0,
+				deliveriesTotal + " live delivered": 30, attemptsTotal + " dead ok": 0,
+				parkedTotal + " dead": 0,
+			})
+			waitFor(t, 10*time.Second, "the dead sink's failed attempts counted", func() bool {
+				return e.metric(t, attemptsTotal, "sink", "dead", "result", "error") >= 1
+			})
+			waitFor(t, 10*time.Second, "the dead sink's backlog", func() bool {
+				return e.metric(t, backlogGauge, "sink", "dead") >= 1
+			})
 		})
 	}
 }
@@ -131,6 +170,58 @@ func TestParksAfterLastAttempt(t *testing.T) {
 	if string(recs[0].Key) != "lead-00" || len(ids) != 1 {
 		t.Errorf("parked key = %q, want the original key", recs[0].Key)
 	}
+	waitFor(t, 5*time.Second, "the parked delivery counted", func() bool {
+		return e.metric(t, parkedTotal, "sink", "crm") == 1
+	})
+	checkMetrics(t, e, map[string]float64{
+		attemptsTotal + " crm error": 3, attemptsTotal + " crm ok": 0,
+		deliveriesTotal + " crm parked": 1, deliveriesTotal + " crm delivered": 0,
+	})
+	waitFor(t, 5*time.Second, "an empty backlog", func() bool {
+		return e.metric(t, backlogGauge, "sink", "crm") == 0
+	})
+}
+
+// TestBacklogFollowsAHangingSink fills a sink's only retry slot with an
+// attempt that hangs, then queues more deliveries: the backlog gauge
+// must show them while no slot is free.
+func TestBacklogFollowsAHangingSink(t *testing.T) {
+	e := newEnv(t)
+	release, wait := held(t)
+	rc := newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
+		wait(r)
+		return http.StatusOK
+	})
+	route := webhookRoute("hung", rc, 10)
+	route.Timeout = time.Minute
+	e.startWith(t, "g", func(c *dispatch.Config) { c.Concurrency = 1 }, route)
+	t.Cleanup(release)
+
+	first := e.produce(t, 1)
+	waitFor(t, 20*time.Second, "the first attempt and a retry hanging", func() bool {
+		all, _ := rc.snapshot()
+		return len(all) == 2
+	})
+	later := e.publish(t, sqlTransitions("later-", 20)...)
+	want := float64(len(first) + len(later))
+	waitFor(t, 20*time.Second, "the backlog to count every queued delivery", func() bool {
+		return e.metric(t, backlogGauge, "sink", "hung") == want
+	})
+	if all, _ := rc.snapshot(); len(all) != 2 {
+		t.Errorf("receiver saw %d requests with its slot taken, want 2", len(all))
+	}
+	checkMetrics(t, e, map[string]float64{
+		attemptsTotal + " hung error": 1, deliveriesTotal + " hung retry_scheduled": want,
+	})
+
+	release()
+	waitFor(t, 20*time.Second, "every delivery once released", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) >= len(first)+len(later)
+	})
+	waitFor(t, 10*time.Second, "an empty backlog", func() bool {
+		return e.metric(t, backlogGauge, "sink", "hung") == 0
+	})
 }
 
 // TestRestartLosesNothing stops a notifier while retries are pending and
@@ -166,4 +257,13 @@ func TestRestartLosesNothing(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	checkOnceEach(t, rc, ids)
+	// The second notifier found what the first delivered recorded.
+	waitFor(t, 10*time.Second, "the reread deliveries counted", func() bool {
+		return e.metric(t, deliveriesTotal, "sink", "crm", "outcome", "duplicate") >=
+			float64(len(before))
+	})
+	checkMetrics(t, e, map[string]float64{
+		deliveriesTotal + " crm duplicate": float64(len(before)),
+		deliveriesTotal + " crm delivered": float64(len(ids) - len(before)),
+	})
 }

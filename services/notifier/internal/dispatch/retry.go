@@ -25,6 +25,9 @@ func (d *Dispatcher) retryLoop(ctx context.Context, r *route) {
 			return
 		case <-tick.C:
 		}
+		// The gauge follows the queue on every tick, also while every
+		// slot is taken by an attempt that hangs.
+		d.updateBacklog(ctx, r)
 		free := cap(r.slots) - len(r.slots)
 		if free == 0 {
 			continue
@@ -44,7 +47,6 @@ func (d *Dispatcher) retryLoop(ctx context.Context, r *route) {
 				d.retry(context.WithoutCancel(ctx), r, j, log)
 			}()
 		}
-		d.updateBacklog(ctx, r)
 	}
 }
 
