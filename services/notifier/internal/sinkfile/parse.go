@@ -237,6 +237,7 @@ func (p *parser) target(r rawSink, s *Sink, allowPrivate bool) {
 
 // url returns the sink URL from url or url_env and checks it; a URL from
 // the environment is never quoted in errors, since it may hold a token.
+// Slack sinks must use url_env: their URL is their credential.
 func (p *parser) url(r rawSink, s *Sink, allowPrivate bool) string {
 	raw, envName := r.str("url"), r.str("url_env")
 	line := r.line("url", r.line("url_env", s.Line))
@@ -253,6 +254,12 @@ func (p *parser) url(r rawSink, s *Sink, allowPrivate bool) string {
 		raw = v
 	case raw == "":
 		p.errorf(s.Line, "sink %q needs url or url_env", s.Name)
+		return ""
+	case s.Type == TypeSlack:
+		// The URL is not quoted: it is the token.
+		p.errorf(line, "sink %q: a Slack webhook URL carries its token, so it must not "+
+			"be in the file; put it in an environment variable and name that with url_env",
+			s.Name)
 		return ""
 	}
 	if err := checkURL(raw, allowPrivate); err != nil {

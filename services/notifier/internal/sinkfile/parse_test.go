@@ -90,16 +90,20 @@ func TestParseErrors(t *testing.T) {
 		{"url and url_env", "sinks:\n  - {name: a, type: slack, url: 'https://x.example', " +
 			"url_env: SLACK_URL, stages: [sql]}\n",
 			[]string{"not both"}},
-		{"ftp url", "sinks:\n  - {name: a, type: slack, url: 'ftp://x.example', stages: [sql]}\n",
+		{"ftp url", "sinks:\n  - {name: a, type: webhook, secret_env: CRM_SECRET, " +
+			"url: 'ftp://x.example', stages: [sql]}\n",
 			[]string{"use an http or https URL"}},
 		{"loopback refused",
-			"sinks:\n  - {name: a, type: slack, url: 'http://127.0.0.1:8080/x', stages: [sql]}\n",
+			"sinks:\n  - {name: a, type: webhook, secret_env: CRM_SECRET, " +
+				"url: 'http://127.0.0.1:8080/x', stages: [sql]}\n",
 			[]string{"address is not public", "allow_private_networks"}},
 		{"metadata refused",
-			"sinks:\n  - {name: a, type: slack, url: 'http://169.254.169.254/', stages: [sql]}\n",
+			"sinks:\n  - {name: a, type: webhook, secret_env: CRM_SECRET, " +
+				"url: 'http://169.254.169.254/', stages: [sql]}\n",
 			[]string{"address is not public"}},
 		{"localhost refused",
-			"sinks:\n  - {name: a, type: slack, url: 'http://localhost/', stages: [sql]}\n",
+			"sinks:\n  - {name: a, type: webhook, secret_env: CRM_SECRET, " +
+				"url: 'http://localhost/', stages: [sql]}\n",
 			[]string{"address is not public"}},
 		{"env url refused without quoting it",
 			"sinks:\n  - {name: a, type: slack, url_env: SLACK_LOCAL, stages: [sql]}\n",
@@ -109,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad attempts", "sinks:\n  - {name: a, type: log, stages: [sql], max_attempts: 0}\n",
 			[]string{`max_attempts "0"`}},
 		{"link without placeholder",
-			"sinks:\n  - {name: a, type: slack, url: 'https://x.example', " +
+			"sinks:\n  - {name: a, type: slack, url_env: SLACK_URL, " +
 				"stages: [sql], link_template: 'https://crm'}\n",
 			[]string{"must contain {{lead_id}}"}},
 		{"link on webhook",
@@ -142,10 +146,28 @@ func TestParseErrors(t *testing.T) {
 
 func TestParseAllowsPrivateNetworksWhenAsked(t *testing.T) {
 	src := "allow_private_networks: true\nsinks:\n" +
-		"  - {name: a, type: slack, url: 'http://127.0.0.1:8080/x', stages: [sql]}\n"
+		"  - {name: a, type: slack, url_env: SLACK_LOCAL, stages: [sql]}\n"
 	f, err := sinkfile.Parse("sinks.yaml", []byte(src), testEnv)
 	if err != nil || !f.AllowPrivateNetworks {
 		t.Fatalf("Parse() = %+v, %v", f, err)
+	}
+}
+
+func TestParseSlackNeedsURLEnv(t *testing.T) {
+	const token = "T0000/B0000/XXXXsecretXXXX"
+	src := "sinks:\n  - name: sales\n    type: slack\n" +
+		"    url: https://hooks.slack.com/services/" + token + "\n    stages: [sql]\n"
+	_, err := sinkfile.Parse("sinks.yaml", []byte(src), testEnv)
+	if err == nil {
+		t.Fatal("Parse() accepted a slack sink with a literal url")
+	}
+	for _, w := range []string{`sinks.yaml:4: sink "sales"`, "url_env", "environment variable"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error quotes the webhook token: %v", err)
 	}
 }
 
