@@ -9,7 +9,7 @@ import (
 )
 
 // Expect returns the oracle of the workload under r, like the function
-// Expect, with Causes filled in.
+// Expect, with Causes, Cause and EventTimes filled in.
 func (w *Workload) Expect(r *rules.Rules) (*Oracle, error) {
 	o, err := Expect(r, w.Events())
 	if err != nil {
@@ -19,16 +19,24 @@ func (w *Workload) Expect(r *rules.Rules) (*Oracle, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.Causes = map[string][]string{}
+	o.Causes, o.Cause = map[string][]string{}, map[string]string{}
 	for _, tr := range o.Transitions {
 		o.Causes[tr.ID()] = ids(byLead[tr.LeadID])
 	}
 	for _, evs := range byLead {
 		for id, cause := range soleCauses(r, evs) {
 			if _, ok := o.Transitions[id]; ok {
-				o.Causes[id] = []string{cause}
+				o.Cause[id] = cause
 			}
 		}
+	}
+	o.EventTimes = map[string]int64{}
+	for _, ev := range w.Events() {
+		pb, err := ev.Proto()
+		if err != nil {
+			return nil, fmt.Errorf("expect causes: %w", err)
+		}
+		o.EventTimes[ev.ID] = pb.GetOccurredAtUnixMs()
 	}
 	return o, nil
 }

@@ -24,10 +24,19 @@ type Oracle struct {
 	// Transitions holds every transition the pipeline must publish, by
 	// transition id.
 	Transitions map[string]rules.LeadTransition
-	// Causes holds, by transition id, the ids of the events that may have
-	// caused the transition: one id where only that event can have, else
-	// every event of its lead. Only Workload.Expect fills it.
+	// Causes holds, by transition id, the ids of the events that may be
+	// named as its cause: every event of its lead. Only Workload.Expect
+	// fills it, and Cause and EventTimes.
 	Causes map[string][]string
+	// Cause holds, by transition id, the one event that causes it in any
+	// order, where there is one, when each event is counted and decided
+	// at once as the simulator does. A pipeline that decides in a step of
+	// its own may record the decision under another event of the lead
+	// that it scores at the same time, or after a crash between the two
+	// steps.
+	Cause map[string]string
+	// EventTimes holds the event time of every event, in unix ms, by id.
+	EventTimes map[string]int64
 }
 
 // Expect runs events through r in memory, in the given order, and returns

@@ -16,6 +16,9 @@ type Poison struct {
 	Value []byte
 	// Reason says what is wrong with it, for test output.
 	Reason string
+	// Hint is a word, lower case, that the reason a consumer gives for
+	// refusing the record must contain.
+	Hint string
 }
 
 // poison returns the configured number of poison records, alternating
@@ -25,10 +28,12 @@ func (g *gen) poison() []Poison {
 	for i := 0; i < g.cfg.Poison; i++ {
 		key := []byte(fmt.Sprintf("%spoison-%d", g.cfg.Prefix, i))
 		if i%2 == 0 {
-			out = append(out, Poison{Key: key, Value: g.garbage(), Reason: "not a protobuf"})
+			out = append(out, Poison{Key: key, Value: g.garbage(), Reason: "not a protobuf",
+				Hint: "decode"})
 			continue
 		}
-		out = append(out, Poison{Key: key, Value: g.anonymous(), Reason: "no anonymous_id or lead_id"})
+		out = append(out, Poison{Key: key, Value: g.anonymous(),
+			Reason: "no anonymous_id or lead_id", Hint: "anonymous_id"})
 	}
 	return out
 }

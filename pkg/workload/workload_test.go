@@ -237,15 +237,12 @@ func TestCausesHoldUnderShuffle(t *testing.T) {
 		if err != nil {
 			t.Fatalf("expect: %v", err)
 		}
-		exact := 0
 		for id := range o.Transitions {
 			if len(o.Causes[id]) == 0 {
 				t.Fatalf("seed %d: transition %s has no possible cause", seed, id)
 			}
-			if len(o.Causes[id]) == 1 {
-				exact++
-			}
 		}
+		exact := len(o.Cause)
 		t.Logf("seed %d: %d of %d transitions have one known cause", seed, exact,
 			len(o.Transitions))
 		if exact < len(o.Transitions)/10 {
@@ -260,6 +257,14 @@ func TestCausesHoldUnderShuffle(t *testing.T) {
 				if !contains(o.Causes[id], tr.EventID) {
 					t.Fatalf("seed %d shuffle %d: transition %s caused by %s, oracle allows %v",
 						seed, round, id, tr.EventID, o.Causes[id])
+				}
+				if c, ok := o.Cause[id]; ok && c != tr.EventID {
+					t.Fatalf("seed %d shuffle %d: transition %s caused by %s, oracle says %s",
+						seed, round, id, tr.EventID, c)
+				}
+				if tr.OccurredAtMs != o.EventTimes[tr.EventID] {
+					t.Fatalf("seed %d shuffle %d: transition %s at %d, its event at %d",
+						seed, round, id, tr.OccurredAtMs, o.EventTimes[tr.EventID])
 				}
 			}
 		}
