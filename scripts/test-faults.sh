@@ -8,7 +8,8 @@
 #   FAULTS_LEADS=500 scripts/test-faults.sh 7
 #
 # It prints one summary line per scenario and exits non-zero when any
-# scenario lost or miscounted anything.
+# scenario lost or miscounted anything, or when a service exited without
+# being told to. A failing scenario prints the command that replays it.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,10 +26,10 @@ for seed in $seeds; do
 	(cd services/devstack && go test -count=1 -timeout 60m -v -run "$run" \
 		./internal/faults -faults.full -faults.seed "$seed" -faults.leads "$leads" \
 		-faults.bin "$root/bin") | tee /tmp/leadstream-faults-$$.log |
-		grep -E '^scenario=|^(---|ok|FAIL)|--- SKIP|seed [0-9]+ \(replay|exited on their own' || true
+		grep -E '^scenario=|^(---|ok|FAIL)|--- SKIP|seed [0-9]+ \(replay|replay with:' || true
 	if grep -qE '^(--- FAIL|FAIL)' /tmp/leadstream-faults-$$.log; then
 		status=1
-		grep -E '^\s+(lost|wrong):' /tmp/leadstream-faults-$$.log | head -40 || true
+		grep -E '^\s+(lost|wrong|exit):' /tmp/leadstream-faults-$$.log | head -40 || true
 	fi
 	rm -f /tmp/leadstream-faults-$$.log
 done

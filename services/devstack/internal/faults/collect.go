@@ -60,38 +60,62 @@ func readTopic(ctx context.Context, brokers []string, topic string) ([]*kgo.Reco
 	return out, nil
 }
 
-// eventIDs counts the records per event id on the events topic. Records
-// that do not decode are skipped: they are the poison records.
-func eventIDs(recs []*kgo.Record) map[string]int {
-	out := map[string]int{}
+// eventIDs counts the records per event id on the events topic, and
+// finds where each id is first. Records that do not decode are skipped:
+// they are the poison records.
+func eventIDs(recs []*kgo.Record) (map[string]int, map[string]Pos) {
+	count, at := map[string]int{}, map[string]Pos{}
 	for _, r := range recs {
 		var ev leadstreamv1.Event
-		if proto.Unmarshal(r.Value, &ev) == nil && ev.GetId() != "" {
-			out[ev.GetId()]++
+		if proto.Unmarshal(r.Value, &ev) != nil || ev.GetId() == "" {
+			continue
+		}
+		count[ev.GetId()]++
+		if p, ok := at[ev.GetId()]; !ok || r.Offset < p.Offset {
+			at[ev.GetId()] = Pos{Partition: r.Partition, Offset: r.Offset}
 		}
 	}
-	return out
+	return count, at
 }
 
 // transitions decodes the transitions topic.
-func transitions(recs []*kgo.Record) ([]*leadstreamv1.Transition, error) {
-	out := make([]*leadstreamv1.Transition, 0, len(recs))
+func transitions(recs []*kgo.Record) ([]Published, error) {
+	out := make([]Published, 0, len(recs))
 	for _, r := range recs {
 		tr := &leadstreamv1.Transition{}
 		if err := proto.Unmarshal(r.Value, tr); err != nil {
 			return nil, fmt.Errorf("decode transition at %d/%d: %w", r.Partition, r.Offset, err)
 		}
-		out = append(out, tr)
+		out = append(out, Published{Transition: tr,
+			Pos: Pos{Partition: r.Partition, Offset: r.Offset}})
 	}
 	return out, nil
 }
 
-func values(recs []*kgo.Record) [][]byte {
-	out := make([][]byte, len(recs))
+func deadLetters(recs []*kgo.Record) []DeadLetter {
+	out := make([]DeadLetter, len(recs))
 	for i, r := range recs {
-		out[i] = r.Value
+		h := make(map[string]string, len(r.Headers))
+		for _, kv := range r.Headers {
+			h[kv.Key] = string(kv.Value)
+		}
+		out[i] = DeadLetter{Key: r.Key, Value: r.Value, Headers: h}
 	}
 	return out
+}
+
+// endOffsets returns the end offset of every partition of topic.
+func endOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64, error) {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets of %s: %w", topic, err)
+	}
+	out := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) { out[o.Partition] = o.Offset })
+	return out, nil
 }
 
 // readLeads reads the stored state of every lead the oracle knows, and

@@ -33,15 +33,19 @@ func (s *cutSwitch) listen(network, addr string) (net.Listener, error) {
 	return &cutListener{Listener: ln, sw: s}, nil
 }
 
-// Cut closes every open connection and makes new ones close at once.
-func (s *cutSwitch) Cut() {
+// Cut closes every open connection and makes new ones close at once. It
+// returns how many connections it closed: none means that no client was
+// connected, and the cut hit nothing.
+func (s *cutSwitch) Cut() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cut = true
+	n := len(s.conns)
 	for c := range s.conns {
 		c.Close()
 	}
 	clear(s.conns)
+	return n
 }
 
 // Restore lets connections through again.

@@ -22,7 +22,7 @@ func TestCutSwitch(t *testing.T) {
 		works  bool
 	}{
 		{"open", func() {}, true},
-		{"cut", sw.Cut, false},
+		{"cut", func() { sw.Cut() }, false},
 		{"restored", sw.Restore, true},
 	}
 	for _, tt := range tests {

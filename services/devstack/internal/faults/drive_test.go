@@ -25,8 +25,9 @@ type driver struct {
 	// traffic lasts long enough for faults to hit it.
 	pace time.Duration
 
-	sent    atomic.Int64 // batches acknowledged
-	retries atomic.Int64
+	sent     atomic.Int64 // batches acknowledged
+	retries  atomic.Int64 // posts that got no 202 and are sent again
+	inflight atomic.Int64 // posts waiting for an answer
 
 	mu    sync.Mutex
 	acked map[string]bool // guarded by mu: event ids acknowledged
@@ -109,6 +110,8 @@ func (d *driver) post(ctx context.Context, body []byte) (int, string, error) {
 		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	d.inflight.Add(1)
+	defer d.inflight.Add(-1)
 	resp, err := d.client.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -20,9 +20,11 @@ import (
 // Delivery is one webhook request the receiver answered.
 type Delivery struct {
 	// Key is the Idempotency-Key header: the transition id.
-	Key    string
-	LeadID string
-	To     string
+	Key     string
+	LeadID  string
+	From    string
+	To      string
+	EventID string
 	// Status is what the receiver answered.
 	Status int
 }
@@ -76,6 +78,26 @@ func (r *Receiver) Attempts() int {
 	return len(r.attempts)
 }
 
+// Retried returns how many transitions the receiver refused while told
+// to fail, and how many of those the notifier has already tried again:
+// both are deliveries the notifier holds for a retry.
+func (r *Receiver) Retried() (refused, again int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := map[string]int{}
+	for _, d := range r.attempts {
+		if d.Status == http.StatusServiceUnavailable {
+			n[d.Key]++
+		}
+	}
+	for _, c := range n {
+		if c > 1 {
+			again++
+		}
+	}
+	return len(n), again
+}
+
 // Idle returns how long ago the last request came; zero before any.
 func (r *Receiver) Idle() time.Duration {
 	r.mu.Lock()
@@ -102,7 +124,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 			d.Status = http.StatusBadRequest
 		}
 	}
-	d.LeadID, d.To = hook.LeadID, hook.To
+	d.LeadID, d.From, d.To, d.EventID = hook.LeadID, hook.From, hook.To, hook.EventID
 
 	r.mu.Lock()
 	r.attempts = append(r.attempts, d)
@@ -113,9 +135,11 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 
 // hookBody is the part of the webhook body the checker needs.
 type hookBody struct {
-	ID     string `json:"id"`
-	LeadID string `json:"lead_id"`
-	To     string `json:"to"`
+	ID      string `json:"id"`
+	LeadID  string `json:"lead_id"`
+	From    string `json:"from"`
+	To      string `json:"to"`
+	EventID string `json:"event_id"`
 }
 
 // parseHook decodes a webhook body and insists on the fields the contract

@@ -25,8 +25,12 @@ type scenario struct {
 	// bug names a known bug that makes the scenario fail; it is skipped
 	// unless -faults.known-bugs is given.
 	bug string
-	// inject runs while the driver sends; it returns once every fault it
-	// caused is healed.
+	// kfake marks scenarios that need the in-process broker: they are
+	// skipped, saying why, when the suite runs against an external Kafka.
+	kfake bool
+	// inject runs on the test goroutine while the driver sends; it
+	// returns once every fault it caused is healed, with an error when a
+	// fault could not be injected or did not take effect.
 	inject func(f *faults) error
 }
 
@@ -39,9 +43,12 @@ type faults struct {
 	count int
 	total int64
 	drv   *driver
+	// reloads are the rules reloads made, for the checker.
+	reloads []Reload
 }
 
-// at waits until share of the batches are acknowledged.
+// at waits until share of the batches are acknowledged, or the traffic
+// stopped.
 func (f *faults) at(share float64) {
 	for float64(f.drv.sent.Load()) < share*float64(f.total) && f.ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
@@ -59,6 +66,25 @@ func seed() int64 {
 		return *seedFlag
 	}
 	return time.Now().UnixNano() % 1_000_000
+}
+
+// replayFlags returns the flags that replay the workload and the fault
+// schedule of a run with seed: the seed and the size of the workload.
+func replayFlags(seed int64) string {
+	out := fmt.Sprintf("-faults.seed=%d", seed)
+	if *fullFlag {
+		out += " -faults.full"
+	}
+	if *leadsFlag > 0 {
+		out += fmt.Sprintf(" -faults.leads=%d", *leadsFlag)
+	}
+	return out
+}
+
+// replayHint says how to run one scenario again on the same workload.
+func replayHint(name string, seed int64) string {
+	return fmt.Sprintf("replay with: cd services/devstack && go test -count=1 -v "+
+		"-run 'TestScenarios/%s$' ./internal/faults %s", name, replayFlags(seed))
 }
 
 // trafficTime is how long the driver spreads the workload over.
@@ -95,50 +121,103 @@ func runScenario(t *testing.T, sc scenario, seed int64) *Report {
 	s.must(err)
 	w, err := workload.Generate(sizeConfig(seed, s.prefix))
 	s.must(err)
-	oracle, err := workload.Expect(r, w.Events())
+	oracle, err := w.Expect(r)
 	s.must(err)
-	s.must(s.producePoison(ctx, w.Poison))
+	early, during := splitPoison(w.Poison)
+	s.must(s.producePoison(ctx, early))
 
 	drv := newDriver(s.tracker.httpAddr, 4)
 	drv.pace = trafficTime() / time.Duration(len(w.Batches)+1)
-	f := &faults{ctx: ctx, s: s, rnd: rand.New(rand.NewSource(seed)), full: *fullFlag,
+	f := &faults{s: s, rnd: rand.New(rand.NewSource(seed)), full: *fullFlag,
 		total: int64(len(w.Batches)), drv: drv}
-	var injectErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if sc.inject != nil {
-			injectErr = sc.inject(f)
-		}
-	}()
-	driveErr := drv.run(ctx, w.Batches)
-	wg.Wait()
-	if driveErr != nil || injectErr != nil {
-		t.Fatalf("scenario=%s seed=%d: drive: %v; inject: %v (replay with -faults.seed=%d)",
-			sc.name, seed, driveErr, injectErr, seed)
+	driveErr, poisonErr, injectErr := s.traffic(ctx, t, f, sc, w, during)
+	if driveErr != nil || poisonErr != nil || injectErr != nil {
+		t.Fatalf("scenario=%s seed=%d: drive: %v; poison: %v; inject: %v\n%s", sc.name, seed,
+			driveErr, poisonErr, injectErr, replayHint(sc.name, seed))
 	}
 
 	healed := time.Now()
 	qerr := s.quiesce(ctx, oracle)
 	rep := &Report{Scenario: sc.name, Seed: seed, Events: w.Count() + len(w.Poison),
 		Faults: f.count, Recover: time.Since(healed)}
-	exp := Expected{Oracle: oracle, Acked: drv.ackedIDs(), Poison: w.Poison}
+	exp := Expected{Oracle: oracle, Acked: drv.ackedIDs(), Poison: w.Poison,
+		EventsTopic: s.events, RulesVersion: r.Version(), Reloads: f.reloads}
 	obs, err := s.observe(ctx, oracle)
 	s.must(err)
 	Check(rep, exp, obs)
+	s.exits(rep)
 	fmt.Println(rep.String())
-	if exits := s.exits(); exits != "" {
-		t.Logf("services that exited on their own and were restarted: %s", exits)
-	}
 	if qerr != nil {
 		t.Logf("not quiet: %v", qerr)
 		s.dumpStacks()
 	}
 	if !rep.OK() {
-		t.Errorf("%s\n%s\nreplay with -faults.seed=%d", rep, firstProblems(rep, 30), seed)
+		t.Errorf("%s\n%s\n%s", rep, firstProblems(rep, 30), replayHint(sc.name, seed))
 	}
 	return rep
+}
+
+// traffic sends the workload and the poison records meant for the middle
+// of the traffic, each on a goroutine of its own, while sc injects its
+// faults here on the test goroutine, which alone may end the test. It
+// returns once all three are done.
+func (s *stack) traffic(ctx context.Context, t *testing.T, f *faults, sc scenario,
+	w *workload.Workload, poison []workload.Poison) (driveErr, poisonErr, injectErr error) {
+	t.Helper()
+	// Should an inject helper end the test, the deferred calls stop the
+	// senders and wait for them, so nothing outlives the test.
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f.ctx = ctx
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if driveErr = f.drv.run(ctx, w.Batches); driveErr != nil {
+			cancel() // the faults and the poison stop waiting for traffic
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		poisonErr = s.poisonDuring(ctx, f, poison)
+	}()
+	if sc.inject != nil {
+		if injectErr = sc.inject(f); injectErr != nil {
+			cancel()
+		}
+	}
+	wg.Wait()
+	return driveErr, poisonErr, injectErr
+}
+
+// splitPoison returns the poison records produced before the traffic
+// starts and those produced while it flows (and faults hit it).
+func splitPoison(poison []workload.Poison) (before, during []workload.Poison) {
+	n := len(poison) / 3
+	return poison[:n], poison[n:]
+}
+
+// poisonDuring produces each of poison at its own share of the traffic,
+// spread from 10% to 90%, so that poison records meet the faults.
+func (s *stack) poisonDuring(ctx context.Context, f *faults, poison []workload.Poison) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.kafka.Brokers...),
+		kgo.DefaultProduceTopic(s.events))
+	if err != nil {
+		return fmt.Errorf("produce poison: %w", err)
+	}
+	defer cl.Close()
+	for i, p := range poison {
+		share := 0.1 + 0.8*float64(i)/float64(max(len(poison)-1, 1))
+		for float64(f.drv.sent.Load()) < share*float64(f.total) && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+		rec := &kgo.Record{Key: p.Key, Value: p.Value}
+		if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+			return fmt.Errorf("produce poison %s: %w", p.Key, err)
+		}
+	}
+	return nil
 }
 
 // dumpStacks has every running service print its goroutines into its
@@ -232,7 +311,7 @@ func (s *stack) observe(ctx context.Context, o *workload.Oracle) (Observed, erro
 	if err != nil {
 		return Observed{}, err
 	}
-	obs.EventIDs = eventIDs(evs)
+	obs.EventIDs, obs.EventAt = eventIDs(evs)
 	trs, err := readTopic(ctx, s.kafka.Brokers, s.transitions)
 	if err != nil {
 		return Observed{}, err
@@ -244,6 +323,6 @@ func (s *stack) observe(ctx context.Context, o *workload.Oracle) (Observed, erro
 	if err != nil {
 		return Observed{}, err
 	}
-	obs.DeadLetters = values(dls)
+	obs.DeadLetters = deadLetters(dls)
 	return obs, nil
 }

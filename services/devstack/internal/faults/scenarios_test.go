@@ -1,10 +1,17 @@
 package faults
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/leadstream/leadstream/pkg/testenv"
 )
 
 // scenarios are the faults the pipeline must survive without losing or
@@ -13,7 +20,7 @@ var scenarios = []scenario{
 	{name: "scorer-sigkill", scorers: 3, inject: scorerSigkill},
 	{name: "scale", scorers: 1, inject: scale},
 	{name: "redis-slow-and-down", scorers: 3, inject: redisSlowAndDown},
-	{name: "kafka-cut", scorers: 3, inject: kafkaCut},
+	{name: "kafka-cut", scorers: 3, kfake: true, inject: kafkaCut},
 	{name: "rules-reload", scorers: 3, inject: rulesReload},
 	{name: "notifier-kill-mid-retry", scorers: 2, inject: notifierKillMidRetry},
 	{name: "tracker-sigterm", scorers: 2, inject: trackerSigterm},
@@ -21,11 +28,16 @@ var scenarios = []scenario{
 
 func TestScenarios(t *testing.T) {
 	sd := seed()
-	t.Logf("seed %d (replay with -faults.seed=%d)", sd, sd)
+	t.Logf("seed %d (replay with %s)", sd, replayFlags(sd))
+	external := os.Getenv(testenv.EnvKafkaBrokers) != ""
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.bug != "" && !*bugsFlag {
 				t.Skipf("NOTE: known bug: %s; reproduce with -faults.known-bugs", sc.bug)
+			}
+			if sc.kfake && external {
+				t.Skipf("%s cuts the in-process broker's listeners, and %s names an "+
+					"external Kafka that the suite cannot cut", sc.name, testenv.EnvKafkaBrokers)
 			}
 			runScenario(t, sc, sd)
 		})
@@ -97,46 +109,100 @@ func redisSlowAndDown(f *faults) error {
 // kafkaCut drops every connection to the brokers and refuses new ones for
 // a few seconds: tracker, scorers and notifier all lose Kafka at once.
 func kafkaCut(f *faults) error {
+	if f.s.kafka.Cluster == nil {
+		return errors.New("kafka-cut: the brokers are external; their listeners cannot be cut")
+	}
 	rounds := 1
 	if f.full {
 		rounds = 2
 	}
 	for i := 0; i < rounds; i++ {
 		f.at(0.3 + 0.3*float64(i))
-		f.s.kcut.Cut()
+		closed := f.s.kcut.Cut()
 		f.count++
 		f.sleep(2*time.Second, 4*time.Second)
 		f.s.kcut.Restore()
+		if closed == 0 {
+			return errors.New("kafka-cut: no client was connected to the brokers when cut")
+		}
 	}
 	return nil
 }
 
-// rulesReload swaps in an equivalent rules file under a new version and
-// sends SIGHUP to every scorer, twice.
+// rulesReload swaps in the same criteria under a new version and sends
+// SIGHUP to every scorer, twice. Each reload is confirmed by every
+// scorer's reload counter, and the checker then holds the transitions to
+// it: those published before it carry an older version, those caused by
+// events that reached Kafka after it the new one.
 func rulesReload(f *faults) error {
 	for i, share := range []float64{0.3, 0.6} {
 		f.at(share)
-		f.s.writeRules(fmt.Sprintf("faults-v%d", i+2))
+		version := fmt.Sprintf("faults-v%d", i+2)
+		adm := kadm.NewClient(f.s.kafka.Client(f.s.t))
+		before, err := endOffsets(f.ctx, adm, f.s.transitions)
+		if err != nil {
+			return err
+		}
+		if _, err := f.s.writeRules(version); err != nil {
+			return err
+		}
 		for _, p := range f.s.scorers {
 			if err := p.signal(syscall.SIGHUP, 0); err != nil {
 				return err
 			}
 		}
 		f.count++
+		if err := f.s.reloaded(f.ctx, i+1); err != nil {
+			return fmt.Errorf("reload rules %s: %w", version, err)
+		}
+		after, err := endOffsets(f.ctx, adm, f.s.events)
+		if err != nil {
+			return err
+		}
+		f.reloads = append(f.reloads, Reload{Version: version, Before: before, After: after})
+	}
+	return nil
+}
+
+// reloaded waits until every scorer has reloaded its rules n times.
+func (s *stack) reloaded(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, p := range s.scorers {
+		for {
+			v, err := metric(ctx, p, `leadstream_scorer_rules_reloads_total{result="ok"}`)
+			if err == nil && v >= float64(n) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s (%s) reloaded %g of %d times (%v): %w", p.name,
+					p.logPath, v, n, err, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}
 	return nil
 }
 
 // notifierKillMidRetry makes the webhook fail so that deliveries are being
 // retried, kills the notifier with SIGKILL in the middle of that, starts
-// it again, and lets the webhook recover.
+// it again, and lets the webhook recover. The kill only counts once the
+// webhook has refused deliveries and seen one of them again, so that
+// retries are known to be pending when it comes.
 func notifierKillMidRetry(f *faults) error {
 	f.at(0.2)
 	f.s.recv.Fail(true)
 	f.count++
 	f.sleep(1500*time.Millisecond, 2500*time.Millisecond)
+	refused, again, err := f.retrying(30 * time.Second)
+	if err != nil {
+		return err
+	}
 	f.s.notifier.kill()
 	f.count++
+	f.s.t.Logf("notifier killed while %d transitions were refused, %d of them retried",
+		refused, again)
 	f.sleep(200*time.Millisecond, 600*time.Millisecond)
 	if err := f.s.notifier.start(); err != nil {
 		return err
@@ -149,12 +215,31 @@ func notifierKillMidRetry(f *faults) error {
 	return nil
 }
 
+// retrying waits up to timeout until the failing webhook has refused a
+// delivery and the notifier has tried one of them again.
+func (f *faults) retrying(timeout time.Duration) (refused, again int, err error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		refused, again = f.s.recv.Retried()
+		if again > 0 {
+			return refused, again, nil
+		}
+		if time.Now().After(deadline) || f.ctx.Err() != nil {
+			return 0, 0, fmt.Errorf("notifier-kill-mid-retry: after %s the webhook had "+
+				"refused %d transitions and seen none again: no retry to kill", timeout, refused)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // trackerSigterm stops the tracker with SIGTERM under load, twice, and
 // starts it again; senders retry meanwhile. Every batch it answered 202
-// must be on the events topic.
+// must be on the events topic. Each stop must have met traffic: requests
+// in flight when it came, or requests refused until the tracker was back.
 func trackerSigterm(f *faults) error {
 	for _, share := range []float64{0.3, 0.6} {
 		f.at(share)
+		inflight, retries := f.drv.inflight.Load(), f.drv.retries.Load()
 		if err := f.s.tracker.signal(syscall.SIGTERM, 30*time.Second); err != nil {
 			return fmt.Errorf("tracker on SIGTERM: %w", err)
 		}
@@ -165,6 +250,11 @@ func trackerSigterm(f *faults) error {
 		}
 		if err := f.s.ready(f.s.tracker); err != nil {
 			return err
+		}
+		refused := f.drv.retries.Load() - retries
+		if inflight == 0 && refused == 0 {
+			return errors.New("tracker-sigterm: no request was in flight at the SIGTERM and " +
+				"none was refused until the tracker was back: the stop missed the load")
 		}
 	}
 	return nil

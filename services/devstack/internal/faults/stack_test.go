@@ -46,6 +46,9 @@ type stack struct {
 	scorers  []*proc
 	notifier *proc
 	nextID   int
+	// procs is every process the stack made, scorers removed by a
+	// scenario included, so that none's exits go uncounted.
+	procs []*proc
 }
 
 // startStack starts Kafka, Redis, the webhook receiver and every service,
@@ -65,7 +68,9 @@ func startStack(t *testing.T, n int) *stack {
 	s.redis = testenv.StartRedis(t)
 	s.rproxy = testenv.StartProxy(t, s.redis.Addrs[0])
 	s.recv = StartReceiver(t, webhookSecret)
-	s.rulesPath = s.writeRules("faults-v1")
+	rulesPath, err := s.writeRules(rulesVersion)
+	s.must(err)
+	s.rulesPath = rulesPath
 	s.writeSinks()
 
 	s.tracker = s.newProc("tracker", s.trackerArgs())
@@ -81,7 +86,7 @@ func startStack(t *testing.T, n int) *stack {
 		s.must(s.ready(p))
 	}
 	t.Cleanup(func() {
-		for _, p := range s.all() {
+		for _, p := range s.procs {
 			p.close()
 		}
 		if t.Failed() || *keepFlag {
@@ -98,16 +103,17 @@ func (s *stack) all() []*proc {
 	return append([]*proc{s.tracker, s.notifier}, s.scorers...)
 }
 
-// exits describes the services that exited without being told to (and
-// were restarted); empty when none did.
-func (s *stack) exits() string {
-	var out []string
-	for _, p := range s.all() {
+// exits records in rep every exit of a service that the scenario did not
+// ask for. The suite restarts such a service, as a supervisor would, so
+// that the rest of the run still means something; the exit still fails
+// the scenario, since a crash is a bug even when nothing is lost.
+func (s *stack) exits(rep *Report) {
+	for _, p := range s.procs {
 		if n := p.unexpectedExits(); n > 0 {
-			out = append(out, fmt.Sprintf("%s (%s) %d", p.name, filepath.Base(p.logPath), n))
+			rep.exited(n, "%s exited on its own %d times and was restarted (log %s)", p.name,
+				n, p.logPath)
 		}
 	}
-	return strings.Join(out, ", ")
 }
 
 // logDir makes the directory of a stack's files and logs; unlike
@@ -174,20 +180,36 @@ func (s *stack) createTopics() {
 	}
 }
 
-// writeRules writes deploy/rules/faults.yaml under a version of its own
-// into the stack's directory, so a reload can swap in an equivalent file.
-func (s *stack) writeRules(version string) string {
-	s.t.Helper()
+// rulesVersion is the version of deploy/rules/faults.yaml.
+const rulesVersion = "faults-v1"
+
+// writeRules writes deploy/rules/faults.yaml under version into the
+// stack's directory, replacing the file there at once: a reload then
+// swaps in the same criteria under another version, so the oracle still
+// holds and the transitions tell which rules decided them.
+func (s *stack) writeRules(version string) (string, error) {
 	root, err := repoRoot()
-	s.must(err)
+	if err != nil {
+		return "", err
+	}
 	data, err := os.ReadFile(filepath.Join(root, "deploy", "rules", "faults.yaml"))
-	s.must(err)
-	text := strings.Replace(string(data), `version: "faults-v1"`, `version: "`+version+`"`, 1)
+	if err != nil {
+		return "", fmt.Errorf("write rules %s: %w", version, err)
+	}
+	line := `version: "` + rulesVersion + `"`
+	if !strings.Contains(string(data), line) {
+		return "", fmt.Errorf("write rules %s: faults.yaml lacks the line %s", version, line)
+	}
+	text := strings.Replace(string(data), line, `version: "`+version+`"`, 1)
 	path := filepath.Join(s.dir, "rules.yaml")
 	tmp := path + ".tmp"
-	s.must(os.WriteFile(tmp, []byte(text), 0o644))
-	s.must(os.Rename(tmp, path))
-	return path
+	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+		return "", fmt.Errorf("write rules %s: %w", version, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("write rules %s: %w", version, err)
+	}
+	return path, nil
 }
 
 func (s *stack) writeSinks() {
@@ -213,10 +235,12 @@ func (s *stack) newProc(name string, args []string) *proc {
 	s.nextID++
 	port := testenv.FreePort(s.t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	return &proc{name: name, bin: filepath.Join(binDir, strings.Fields(name)[0]),
+	p := &proc{name: name, bin: filepath.Join(binDir, strings.Fields(name)[0]),
 		args: append(args, "--http-addr", addr), httpAddr: addr,
 		env:     []string{secretEnv + "=" + webhookSecret},
 		logPath: filepath.Join(s.dir, fmt.Sprintf("%s-%d.log", name, s.nextID))}
+	s.procs = append(s.procs, p)
+	return p
 }
 
 func (s *stack) trackerArgs() []string {

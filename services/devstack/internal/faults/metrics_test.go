@@ -1,0 +1,47 @@
+package faults
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// metric returns the value of one sample of a service's /metrics, zero
+// when the service does not report it yet (a counter vector reports a
+// label only once it was counted). sample is the metric name with its
+// labels as the text format writes them, e.g. `x_total{result="ok"}`.
+func metric(ctx context.Context, p *proc, sample string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		"http://"+p.httpAddr+"/metrics", nil)
+	if err != nil {
+		return 0, fmt.Errorf("read metrics of %s: %w", p.name, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("read metrics of %s: %w", p.name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("read metrics of %s: status %d", p.name, resp.StatusCode)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		value, ok := strings.CutPrefix(sc.Text(), sample+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return 0, fmt.Errorf("read metric %s of %s: %w", sample, p.name, err)
+		}
+		return v, nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("read metrics of %s: %w", p.name, err)
+	}
+	return 0, nil
+}
