@@ -147,6 +147,71 @@ func TestPostOutcomes(t *testing.T) {
 	}
 }
 
+// TestEndlessResponseBody answers with a body that never ends. Send must
+// read no more than its limit, hang up, and report success or failure by
+// the status alone; the context it gets would end only much later.
+func TestEndlessResponseBody(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		wantCode int
+		slack    bool
+	}{
+		{"webhook accepted", http.StatusOK, 0, false},
+		{"webhook server error", http.StatusInternalServerError, 500, false},
+		{"slack accepted", http.StatusOK, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hungUp := make(chan struct{})
+			srv := server(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tt.status)
+				chunk := bytes.Repeat([]byte("x"), 32<<10)
+				for {
+					if _, err := w.Write(chunk); err != nil {
+						close(hungUp)
+						return
+					}
+					w.(http.Flusher).Flush()
+				}
+			})
+			client := sink.NewHTTPClient(true)
+			var s sink.Sender = &sink.Webhook{URL: srv.URL, Secret: []byte("k"),
+				Client: client, Now: time.Now}
+			if tt.slack {
+				s = &sink.Slack{URL: srv.URL, Client: client}
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				done <- s.Send(ctx, sink.Delivery{Transition: sample(), Attempt: 1, ID: "d"})
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(time.Minute):
+				t.Fatal("Send is still reading an endless body after a minute")
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("Send returned %v only once its context ended", err)
+			}
+			var se *sink.StatusError
+			switch {
+			case tt.wantCode == 0 && err != nil:
+				t.Errorf("Send() = %v, want success", err)
+			case tt.wantCode != 0 && (!errors.As(err, &se) || se.Code != tt.wantCode):
+				t.Errorf("Send() = %v, want status %d", err, tt.wantCode)
+			}
+			select {
+			case <-hungUp:
+			case <-time.After(time.Minute):
+				t.Error("the client never hung up on the endless body")
+			}
+		})
+	}
+}
+
 func TestDialTimeRefusal(t *testing.T) {
 	var hits atomic.Int32
 	srv := server(t, func(http.ResponseWriter, *http.Request) { hits.Add(1) })
