@@ -16,7 +16,7 @@ func (s *Store) Read(ctx context.Context, e Entity) (*rules.State, []Pending, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", e.LeadID(), err)
 	}
-	st, pending, err := decodePair(v)
+	st, pending, err := s.decode(ctx, v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", e.LeadID(), err)
 	}

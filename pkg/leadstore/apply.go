@@ -32,8 +32,12 @@ type Result struct {
 // the redelivery.
 func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Result, error) {
+	p, err := s.plan(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	keys := []string{s.key(e, partState), s.key(e, partPending), s.key(e, partLink)}
-	v, err := s.runQueued(ctx, "apply", applyScript, keys, applyArgs(s, r, ev))
+	v, err := s.runQueued(ctx, "apply", applyScript, keys, applyArgs(s, p, ev))
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s to %s: %w", ev.GetId(), e.LeadID(), err)
 	}
@@ -48,7 +52,7 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), ErrBadReply)
 	}
 	dup, _ := parts[0].(int64)
-	st, pending, err := decodePair(parts[1:])
+	st, pending, err := s.decode(ctx, parts[1:])
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), err)
 	}
@@ -65,9 +69,10 @@ func linkedReply(parts []any) (string, bool) {
 	return lead, code == 2 && lead != ""
 }
 
-// applyArgs encodes the changes ev makes under r for the apply script.
-func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
-	p := s.plans.get(r)
+// applyArgs encodes the changes ev makes under p's rules for the apply
+// script.
+func applyArgs(s *Store, p *plan, ev *leadstreamv1.Event) []any {
+	r := p.rules
 	at := ev.GetOccurredAtUnixMs()
 	day, hour := rules.LocalDay(at, r.Location()), rules.UnixHour(at)
 	ident := "0"
@@ -90,9 +95,9 @@ func applyArgs(s *Store, r *rules.Rules, ev *leadstreamv1.Event) []any {
 
 	n := len(args)
 	args = append(args, 0)
-	for _, f := range p.traits {
+	for i, f := range p.traits {
 		if v := ev.GetTraits()[f]; v != "" {
-			args = append(args, f, v)
+			args = append(args, p.fields[i], v)
 		}
 	}
 	args[n] = (len(args) - n - 1) / 2

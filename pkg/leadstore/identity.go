@@ -85,7 +85,10 @@ func (s *Store) Link(ctx context.Context, anonID, leadID string) (*Visitor, erro
 // Merge adds v's history to its lead as r.Merge does, exactly once per
 // anonymous id, and reports whether this call merged it.
 func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, error) {
-	p := s.plans.get(r)
+	p, err := s.plan(ctx, r)
+	if err != nil {
+		return false, err
+	}
 	args := []any{v.AnonID, s.window.Milliseconds(), s.seenSlots(), len(p.halfLives) / 2}
 	args = append(args, p.halfLives...)
 	args = append(append(args, len(v.state)/2), v.state...)
@@ -158,10 +161,10 @@ func (s *Store) Show(ctx context.Context, e Entity) (*View, error) {
 	var anons []string
 	var seen int64
 	for f, v := range fields {
-		if anon, ok := strings.CutPrefix(f, "a:"); ok {
+		if anon, ok := strings.CutPrefix(f, prefixMerged); ok {
 			anons = append(anons, anon)
 		}
-		if len(f) > 1 && f[0] == '~' {
+		if len(f) > 1 && strings.HasPrefix(f, prefixSeenRec) {
 			seen += int64(len(v) / seenRecord)
 		}
 	}
@@ -172,7 +175,7 @@ func (s *Store) Show(ctx context.Context, e Entity) (*View, error) {
 // Clock returns the latest event time counted for e, in unix ms; 0 when
 // none.
 func (s *Store) Clock(ctx context.Context, e Entity) (int64, error) {
-	v, err := s.rdb.HGet(ctx, s.key(e, partState), "clock").Result()
+	v, err := s.rdb.HGet(ctx, s.key(e, partState), fieldClock).Result()
 	if err == redis.Nil {
 		return 0, nil
 	}

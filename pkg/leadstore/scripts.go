@@ -5,12 +5,14 @@ import "github.com/redis/go-redis/v9"
 // The scripts below keep one entity (a lead or an anonymous visitor) in
 // at most two keys that share a hash tag:
 //
-//	state    hash: stage, epoch, ident, clock, c:<signal>, d:<signal>:<day>,
-//	         h:<signal>:<hour>, s:<score> ("<value>|<at_ms>"), t:<field>,
-//	         p (the hour and day of the last bucket prune), for leads
-//	         a:<anonymous id> for every visitor merged in, and the event
-//	         ids already counted: "~" (how many were ever added) and
-//	         ~<slot> fields of up to five packed 12-byte records
+//	state    hash: S (stage), E (epoch), I (identified), C (clock),
+//	         P (the hour and day of the last bucket prune), and coded
+//	         fields (names.go): c<signal> lifetime counts, d<signal>:<day>
+//	         and h<signal>:<hour> buckets, s<score> ("<value>|<at_ms>"),
+//	         t<trait>; for leads a:<anonymous id> for every visitor merged
+//	         in; and the event ids already counted: "~" (how many were
+//	         ever added) and ~<slot> fields of up to five packed 12-byte
+//	         records
 //	pending  hash of transition id to the encoded transition record
 //
 // A record is an 8-byte event id digest and the entity's clock, in unix
@@ -107,10 +109,11 @@ end
 // closes the gap between looking the link up and counting.
 // ARGV: event id digest, event time, dedupe window ms, dedupe slots,
 // identified (0|1), then n and n hash fields to increment, then n and n
-// score triples (name, half-life ms, points), then n and n trait pairs,
-// then the event's day, hour and prune mark, and n prune triples
-// (signal, days kept, hours kept). Buckets and remembered ids are scanned
-// for pruning only when the mark differs from the one stored in p: with
+// score triples (field, half-life ms, points), then n and n trait pairs
+// (field, value), then the event's day, hour and prune mark, and n prune
+// triples (signal code, days kept, hours kept). Buckets and remembered
+// ids are scanned for pruning only when the mark differs from the one
+// stored in P: with
 // the same hour and day no bucket can have left its window since the last
 // scan, and ids leave theirs at most an hour late.
 //
@@ -133,11 +136,11 @@ if id ~= '' and seen_has(KEYS[1], id, slots) then
   return result(1)
 end
 
-local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or at)
+local clock = tonumber(redis.call('HGET', KEYS[1], 'C') or at)
 if at > clock then clock = at end
-redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', clock))
+redis.call('HSET', KEYS[1], 'C', string.format('%.0f', clock))
 if id ~= '' then seen_add(KEYS[1], id, math.floor(clock / 1000), slots) end
-if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'ident', '1') end
+if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'I', '1') end
 
 local i = 6
 local n = tonumber(ARGV[i]); i = i + 1
@@ -146,7 +149,7 @@ for _ = 1, n do
 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  local f, h, pts = 's:' .. ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local f, h, pts = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   i = i + 3
   local v, t = parse_score(redis.call('HGET', KEYS[1], f))
   if at >= t then
@@ -158,13 +161,13 @@ for _ = 1, n do
 end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  redis.call('HSET', KEYS[1], 't:' .. ARGV[i], ARGV[i + 1]); i = i + 2
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2
 end
 
 local day, hour, mark = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
 i = i + 3
-if redis.call('HGET', KEYS[1], 'p') == mark then return result(0) end
-redis.call('HSET', KEYS[1], 'p', mark)
+if redis.call('HGET', KEYS[1], 'P') == mark then return result(0) end
+redis.call('HSET', KEYS[1], 'P', mark)
 trim_seen(KEYS[1], clock, window, slots)
 local cut = {}
 n = tonumber(ARGV[i]); i = i + 1
@@ -172,7 +175,7 @@ for _ = 1, n do
   cut[ARGV[i]] = {day - tonumber(ARGV[i + 1]), hour - tonumber(ARGV[i + 2])}; i = i + 3
 end
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local kind, sig, b = string.match(f, '^([dh]):(.+):(%-?%d+)$')
+  local kind, sig, b = string.match(f, '^([dh])(%w+):(%-?%d+)$')
   if kind then
     local c, limit = cut[sig], day
     if kind == 'h' then limit = hour end
@@ -199,9 +202,9 @@ return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
 // KEYS: state, pending. ARGV: expected epoch, stage, epoch, then pairs of
 // transition id and record. Returns 1, or 0 when the epoch moved on.
 var advanceScript = redis.NewScript(`
-local cur = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+local cur = tonumber(redis.call('HGET', KEYS[1], 'E') or '0')
 if cur ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'stage', ARGV[2], 'epoch', ARGV[3])
+redis.call('HSET', KEYS[1], 'S', ARGV[2], 'E', ARGV[3])
 for i = 4, #ARGV, 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
 end
@@ -234,7 +237,7 @@ return {cur, redis.call('HGETALL', KEYS[2])}
 // redelivered event of the visitor stays a duplicate.
 //
 // KEYS: state of the lead. ARGV: anonymous id, dedupe window ms, dedupe
-// slots, n and n pairs (score, half-life ms), n and n pairs (field,
+// slots, n and n pairs (score field, half-life ms), n and n pairs (field,
 // value) of the visitor's state. Returns 1, or 0 when already merged.
 var mergeScript = redis.NewScript(luaHelpers + `
 if redis.call('HSETNX', KEYS[1], 'a:' .. ARGV[1], '1') == 0 then return 0 end
@@ -251,13 +254,16 @@ n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local f, val = ARGV[i], ARGV[i + 1]
   i = i + 2
-  local kind = string.sub(f, 1, 2)
-  if kind == 'c:' or kind == 'd:' or kind == 'h:' then
+  -- Coded fields are a lower-case kind and a code; the rest are single
+  -- capitals, the merge guards (a:) and the remembered ids (~).
+  local kind = ''
+  if #f > 1 and string.sub(f, 2, 2) ~= ':' then kind = string.sub(f, 1, 1) end
+  if kind == 'c' or kind == 'd' or kind == 'h' then
     redis.call('HINCRBY', KEYS[1], f, tonumber(val))
-  elseif kind == 't:' then
+  elseif kind == 't' then
     redis.call('HSETNX', KEYS[1], f, val)
-  elseif kind == 's:' then
-    local h = half[string.sub(f, 3)] or 0
+  elseif kind == 's' then
+    local h = half[f] or 0
     local cur = redis.call('HGET', KEYS[1], f)
     local bv, bt = parse_score(val)
     if cur then
@@ -267,9 +273,9 @@ for _ = 1, n do
     else
       redis.call('HSET', KEYS[1], f, val)
     end
-  elseif f == 'clock' then
-    local cur = tonumber(redis.call('HGET', KEYS[1], 'clock') or val)
-    redis.call('HSET', KEYS[1], 'clock', string.format('%.0f', math.max(cur, tonumber(val))))
+  elseif f == 'C' then
+    local cur = tonumber(redis.call('HGET', KEYS[1], 'C') or val)
+    redis.call('HSET', KEYS[1], 'C', string.format('%.0f', math.max(cur, tonumber(val))))
   elseif string.match(f, '^~%d+$') then
     ids[#ids + 1] = val
   end
@@ -283,7 +289,7 @@ for _, v in ipairs(ids) do
     end
   end
 end
-local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
+local clock = tonumber(redis.call('HGET', KEYS[1], 'C') or '0')
 trim_seen(KEYS[1], clock, window, slots)
 return 1
 `)

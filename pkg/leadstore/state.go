@@ -1,6 +1,7 @@
 package leadstore
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -16,53 +17,84 @@ type Pending struct {
 	Record []byte
 }
 
-// decodeState reads the flat field/value list of a state hash.
-func decodeState(flat []any) (*rules.State, error) {
+// The fields of a state hash that are not coded (see names.go).
+const (
+	fieldStage    = "S"
+	fieldEpoch    = "E"
+	fieldIdent    = "I"
+	fieldClock    = "C"
+	fieldPruned   = "P" // the mark of the last bucket prune
+	fieldSeen     = "~" // how many event ids were ever remembered
+	prefixMerged  = "a:"
+	prefixSeenRec = "~"
+)
+
+// decodeState reads the flat field/value list of a state hash and counts
+// the coded fields whose code book does not know.
+func decodeState(flat []any, book *codebook) (*rules.State, int, error) {
 	st := rules.NewState()
+	unknown := 0
 	for i := 0; i+1 < len(flat); i += 2 {
 		f, _ := flat[i].(string)
 		v, _ := flat[i+1].(string)
-		if err := setField(st, f, v); err != nil {
-			return nil, fmt.Errorf("decode state field %q: %w", f, err)
+		known, err := setField(st, f, v, book)
+		if err != nil {
+			return nil, 0, fmt.Errorf("decode state field %q: %w", f, err)
+		}
+		if !known {
+			unknown++
 		}
 	}
-	return st, nil
+	return st, unknown, nil
 }
 
-// setField sets one hash field of the state.
-func setField(st *rules.State, f, v string) error {
-	kind, rest, _ := strings.Cut(f, ":")
+// setField sets one hash field of the state; it reports false for a
+// coded field whose code book does not know, and leaves it out.
+func setField(st *rules.State, f, v string, book *codebook) (bool, error) {
 	var err error
-	switch kind {
-	case "stage":
+	switch f {
+	case fieldStage:
 		var n int64
 		n, err = strconv.ParseInt(v, 10, 64)
 		st.Stage = rules.Stage(n)
-	case "epoch":
+		return true, err
+	case fieldEpoch:
 		st.Epoch, err = strconv.ParseInt(v, 10, 64)
-	case "ident":
+		return true, err
+	case fieldIdent:
 		st.Identified = v == "1"
-	case "c":
-		st.Counts[rest], err = strconv.ParseInt(v, 10, 64)
-	case "d":
-		err = setBucket(st.Days, rest, v)
-	case "h":
-		err = setBucket(st.Hours, rest, v)
-	case "s":
-		st.Scores[rest], err = parseScore(v)
-	case "t":
-		st.Traits[rest] = v
+		return true, nil
 	}
-	return err
+	if len(f) < 2 || strings.HasPrefix(f, prefixSeenRec) || strings.HasPrefix(f, prefixMerged) {
+		return true, nil
+	}
+	kind, rest := f[0], f[1:]
+	code, bucket, _ := strings.Cut(rest, ":")
+	name, ok := book.byCode[code]
+	switch {
+	case kind != 'c' && kind != 'd' && kind != 'h' && kind != 's' && kind != 't':
+		return true, nil
+	case !ok:
+		return false, nil
+	}
+	switch kind {
+	case 'c':
+		st.Counts[name], err = strconv.ParseInt(v, 10, 64)
+	case 'd':
+		err = setBucket(st.Days, name, bucket, v)
+	case 'h':
+		err = setBucket(st.Hours, name, bucket, v)
+	case 's':
+		st.Scores[name], err = parseScore(v)
+	case 't':
+		st.Traits[name] = v
+	}
+	return true, err
 }
 
-// setBucket sets "<signal>:<bucket>" = v in buckets.
-func setBucket(buckets map[string]map[int64]int64, rest, v string) error {
-	i := strings.LastIndexByte(rest, ':')
-	if i < 0 {
-		return ErrBadReply
-	}
-	b, err := strconv.ParseInt(rest[i+1:], 10, 64)
+// setBucket sets buckets[sig][bucket] = v.
+func setBucket(buckets map[string]map[int64]int64, sig, bucket, v string) error {
+	b, err := strconv.ParseInt(bucket, 10, 64)
 	if err != nil {
 		return err
 	}
@@ -70,7 +102,6 @@ func setBucket(buckets map[string]map[int64]int64, rest, v string) error {
 	if err != nil {
 		return err
 	}
-	sig := rest[:i]
 	if buckets[sig] == nil {
 		buckets[sig] = map[int64]int64{}
 	}
@@ -105,17 +136,37 @@ func decodePending(flat []any) []Pending {
 	return out
 }
 
-// decodePair reads a reply of two flat lists: a state and pending records.
-func decodePair(v any) (*rules.State, []Pending, error) {
+// decodePair reads a reply of two flat lists, a state and pending
+// records, and counts the state's fields with codes book does not know.
+func decodePair(v any, book *codebook) (*rules.State, []Pending, int, error) {
 	parts, ok := v.([]any)
 	if !ok || len(parts) != 2 {
-		return nil, nil, ErrBadReply
+		return nil, nil, 0, ErrBadReply
 	}
 	stFlat, _ := parts[0].([]any)
 	pendFlat, _ := parts[1].([]any)
-	st, err := decodeState(stFlat)
+	st, unknown, err := decodeState(stFlat, book)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return st, decodePending(pendFlat), unknown, nil
+}
+
+// decode reads a state and pending reply with the code book, reading
+// the book again when the state has codes it does not know: another
+// process's rules named something new.
+func (s *Store) decode(ctx context.Context, v any) (*rules.State, []Pending, error) {
+	book, err := s.names.book(ctx, s.rdb)
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, decodePending(pendFlat), nil
+	st, pending, unknown, err := decodePair(v, book)
+	if err != nil || unknown == 0 || !s.names.mayReload() {
+		return st, pending, err
+	}
+	if book, err = s.names.reload(ctx, s.rdb); err != nil {
+		return nil, nil, err
+	}
+	st, pending, _, err = decodePair(v, book)
+	return st, pending, err
 }

@@ -45,6 +45,7 @@ type Store struct {
 	observe   func(script string, d time.Duration)
 	log       *zap.Logger
 	plans     planCache
+	names     *names
 	batch     coalescer
 
 	mu      sync.Mutex
@@ -86,7 +87,8 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, erro
 	s := &Store{rdb: rdb, prefix: prefix, window: DefaultDedupeWindow,
 		dedupeMax: DefaultDedupeMax, anonTTL: DefaultAnonTTL,
 		observe: func(string, time.Duration) {}, log: zap.NewNop(),
-		aliases: map[string]string{}, merged: map[string]string{}}
+		aliases: map[string]string{}, merged: map[string]string{},
+		names: newNames(prefix + ":names")}
 	s.batch.rdb = rdb
 	for _, o := range opts {
 		o(s)
@@ -101,7 +103,8 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, erro
 // Load loads every script into Redis (every master on a cluster), so the
 // first events need no fallback from EVALSHA to EVAL.
 func (s *Store) Load(ctx context.Context) error {
-	scripts := []*redis.Script{applyScript, readScript, advanceScript, linkScript, mergeScript}
+	scripts := []*redis.Script{applyScript, readScript, advanceScript, linkScript, mergeScript,
+		codesScript}
 	load := func(ctx context.Context, c *redis.Client) error {
 		for _, sc := range scripts {
 			if err := sc.Load(ctx, c).Err(); err != nil {
@@ -119,7 +122,8 @@ func (s *Store) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load lead store scripts: %w", err)
 	}
-	return nil
+	_, err = s.names.reload(ctx, s.rdb)
+	return err
 }
 
 // Ping checks that Redis answers.

@@ -15,6 +15,9 @@ func TestParseUsedMemory(t *testing.T) {
 	}{
 		{"info text", "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\n",
 			1048576, false},
+		{"client buffers left out", "used_memory:1048576\r\nmem_clients_normal:48576\r\n",
+			1000000, false},
+		{"clients past the total", "used_memory:10\r\nmem_clients_normal:11\r\n", 0, true},
 		{"missing", "# Memory\r\nused_memory_rss:10\r\n", 0, true},
 		{"not a number", "used_memory:lots\r\n", 0, true},
 		{"negative", "used_memory:-1\r\n", 0, true},

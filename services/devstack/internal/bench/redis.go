@@ -39,7 +39,7 @@ func (b *Bench) redisSuite(ctx context.Context) error {
 	}
 	prefix := b.name("ls")
 	events := mixEvents(prefix, b.cfg.Events)
-	cmds, err := applyCommands(ctx, prefix, r, events)
+	cmds, err := applyCommands(ctx, b.rdb, prefix, r, events)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,10 @@ func (b *Bench) pipeline(ctx context.Context, chunk [][]any) error {
 	return nil
 }
 
-// usedMemory returns Redis's used_memory in bytes.
+// usedMemory returns what Redis holds for data: used_memory less the
+// buffers of client connections (mem_clients_normal). A connection's
+// buffers cost some 20 KB whatever it stores, and the fill opens a pool of
+// them, which at 10k leads would add tens of bytes to every lead.
 func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
 	info, err := rdb.Info(ctx, "memory").Result()
 	if err != nil {
@@ -127,16 +130,31 @@ func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
 	return parseUsedMemory(info)
 }
 
-// parseUsedMemory finds used_memory in the text of INFO memory.
+// parseUsedMemory reads used_memory less mem_clients_normal (0 when
+// absent) from the text of INFO memory.
 func parseUsedMemory(info string) (int64, error) {
+	var used, clients int64 = -1, 0
 	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				return 0, fmt.Errorf("parse used_memory %q: %w", v, ErrBadInfo)
-			}
-			return n, nil
+		name, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (name != "used_memory" && name != "mem_clients_normal") {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("parse %s %q: %w", name, v, ErrBadInfo)
+		}
+		if name == "used_memory" {
+			used = n
+		} else {
+			clients = n
 		}
 	}
-	return 0, fmt.Errorf("read redis memory: no used_memory: %w", ErrBadInfo)
+	switch {
+	case used < 0:
+		return 0, fmt.Errorf("read redis memory: no used_memory: %w", ErrBadInfo)
+	case clients > used:
+		return 0, fmt.Errorf("read redis memory: clients %d past used_memory %d: %w",
+			clients, used, ErrBadInfo)
+	}
+	return used - clients, nil
 }

@@ -85,9 +85,11 @@ func link(ctx context.Context, st *leadstore.Store, r *rules.Rules, anon, lead s
 // errCaptured stops a command after its arguments were recorded.
 var errCaptured = errors.New("captured")
 
-// capture is a go-redis hook that records the arguments of every command
-// instead of sending it: it turns the lead store's own calls into
-// commands that a pipeline can replay.
+// capture is a go-redis hook that records the arguments of every
+// pipelined command instead of sending it: it turns the lead store's own
+// apply calls, which always go out in pipelines, into commands that a
+// pipeline can replay. Single commands (the store reading and extending
+// its codebook) pass through.
 type capture struct {
 	cmds [][]any
 }
@@ -98,18 +100,18 @@ var _ redis.Hook = (*capture)(nil)
 func (c *capture) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 // ProcessHook implements redis.Hook.
-func (c *capture) ProcessHook(redis.ProcessHook) redis.ProcessHook {
-	return func(_ context.Context, cmd redis.Cmder) error {
-		c.cmds = append(c.cmds, cmd.Args())
-		cmd.SetErr(errCaptured)
-		return errCaptured
-	}
-}
+func (c *capture) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
 
 // ProcessPipelineHook implements redis.Hook. The lead store sends the
 // apply scripts of concurrent callers as pipelines.
-func (c *capture) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(_ context.Context, cmds []redis.Cmder) error {
+func (c *capture) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if cmd.Name() != "evalsha" {
+				// The client's own handshake on a new connection.
+				return next(ctx, cmds)
+			}
+		}
 		for _, cmd := range cmds {
 			c.cmds = append(c.cmds, cmd.Args())
 			cmd.SetErr(errCaptured)
@@ -119,11 +121,12 @@ func (c *capture) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPi
 }
 
 // applyCommands returns the EVALSHA commands of the lead store's apply
-// script for events, keyed under prefix, as the store builds them.
-func applyCommands(ctx context.Context, prefix string, r *rules.Rules,
+// script for events, keyed under prefix, as the store builds them with
+// the codebook in real's Redis.
+func applyCommands(ctx context.Context, real *redis.Client, prefix string, r *rules.Rules,
 	events []*leadstreamv1.Event) ([][]any, error) {
 	c := &capture{}
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	rdb := redis.NewClient(real.Options())
 	defer rdb.Close()
 	rdb.AddHook(c)
 	st, err := leadstore.New(rdb, prefix)

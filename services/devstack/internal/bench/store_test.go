@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/leadstream/leadstream/pkg/leadstore"
 	"github.com/leadstream/leadstream/pkg/rules"
 	"github.com/leadstream/leadstream/pkg/testenv"
@@ -30,7 +32,7 @@ func TestReplayMatchesStore(t *testing.T) {
 	}
 	mix := NewMix(prefix, 1_800_000_000_000)
 	var events = append(mix.Lead(0), mix.Lead(1)...)
-	cmds, err := applyCommands(ctx, prefix, r, events)
+	cmds, err := applyCommands(ctx, rdb.(*redis.Client), prefix, r, events)
 	if err != nil {
 		t.Fatal(err)
 	}
