@@ -60,12 +60,13 @@ func (c *Config) Register(fs *config.FlagSet) {
 	fs.Bool(&c.CreateTopics, "create-topics", true,
 		"create the transitions and parked topics if missing")
 	fs.Duration(&c.InlineTimeout, "inline-timeout", 2*time.Second,
-		"timeout of the first attempt, made before the offset is committed")
+		"timeout of a delivery's first attempt; retries use the sink's timeout")
 	fs.Duration(&c.RetryBase, "retry-base", time.Second, "first retry backoff ceiling")
 	fs.Duration(&c.RetryMax, "retry-max", 10*time.Minute, "largest retry backoff")
 	fs.Int(&c.Concurrency, "sink-concurrency", 4, "retries in flight per sink")
 	fs.Int(&c.MaxInFlight, "max-in-flight", dispatch.DefaultMaxInFlight,
-		"transitions read and not yet delivered, queued or parked; reading pauses beyond")
+		"transitions read and not yet queued for every sink (reading pauses beyond), "+
+			"and first attempts per sink (beyond, deliveries go to the sink's queue)")
 	fs.Duration(&c.CommitInterval, "commit-interval", 100*time.Millisecond,
 		"how often the offsets of finished transitions are committed")
 	fs.Duration(&c.Session, "session-timeout", 30*time.Second,
