@@ -1,6 +1,7 @@
 package dispatch_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,22 +53,36 @@ func TestRetriesUntilSuccess(t *testing.T) {
 	})
 }
 
-// checkMetrics compares series of the dispatcher started last with
-// want, keyed by "<name> <sink>" or "<name> <sink> <outcome or result>".
+// checkMetrics waits until series of the dispatcher started last equal
+// want, keyed by "<name> <sink>" or "<name> <sink> <outcome or result>",
+// and reports those that do not within a generous deadline. The waiting
+// covers a receiver that counts a request before the notifier has read
+// its answer.
 func checkMetrics(t *testing.T, e *env, want map[string]float64) {
 	t.Helper()
-	for k, v := range want {
-		f := strings.Fields(k)
-		labels := []string{"sink", f[1]}
-		switch {
-		case len(f) == 3 && f[0] == attemptsTotal:
-			labels = append(labels, "result", f[2])
-		case len(f) == 3:
-			labels = append(labels, "outcome", f[2])
+	wrong := func() []string {
+		var out []string
+		for k, v := range want {
+			f := strings.Fields(k)
+			labels := []string{"sink", f[1]}
+			switch {
+			case len(f) == 3 && f[0] == attemptsTotal:
+				labels = append(labels, "result", f[2])
+			case len(f) == 3:
+				labels = append(labels, "outcome", f[2])
+			}
+			if got := e.metric(t, f[0], labels...); got != v {
+				out = append(out, fmt.Sprintf("%s%v = %v, want %v", f[0], labels, got, v))
+			}
 		}
-		if got := e.metric(t, f[0], labels...); got != v {
-			t.Errorf("%s%v = %v, want %v", f[0], labels, got, v)
-		}
+		return out
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(wrong()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, w := range wrong() {
+		t.Error(w)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
+	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
 )
 
 // narrow is a dispatcher with a window of four records and one retry in
@@ -184,4 +185,53 @@ func TestLeadOrderKeptPerSink(t *testing.T) {
 	}
 	checkOnceEach(t, live, ids)
 	checkOnceEach(t, slow, ids)
+}
+
+// TestLongWaitGoesToTheQueue holds lead a's first delivery for longer
+// than half the queue's lease. Its next delivery, waiting behind it at
+// the same sink, is then handed to the retry loop rather than attempted
+// so close to the end of its lease; it still arrives after the first
+// was answered, and each is delivered once.
+func TestLongWaitGoesToTheQueue(t *testing.T) {
+	const lease, hold = 4 * time.Second, 3 * time.Second
+	e := newEnv(t)
+	var mu sync.Mutex
+	var firstDone time.Time
+	rc := newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
+		if r.Header.Get("Idempotency-Key") == "a-mql-1" {
+			time.Sleep(hold)
+			mu.Lock()
+			firstDone = time.Now()
+			mu.Unlock()
+		}
+		return http.StatusOK
+	})
+	route := webhookRoute("crm", rc, 3)
+	route.Timeout = 10 * time.Second
+	e.startWith(t, "g", func(c *dispatch.Config) {
+		c.InlineTimeout = 10 * time.Second
+		c.Queue = retryq.New(e.redis.Client(t), e.prefix, lease, time.Hour)
+	}, route)
+	ids := e.publish(t,
+		&leadstreamv1.Transition{Id: "a-mql-1", LeadId: "a",
+			From: leadstreamv1.Stage_STAGE_VISITOR, To: leadstreamv1.Stage_STAGE_MQL},
+		&leadstreamv1.Transition{Id: "a-sql-1", LeadId: "a",
+			From: leadstreamv1.Stage_STAGE_MQL, To: leadstreamv1.Stage_STAGE_SQL})
+
+	waitFor(t, 30*time.Second, "both delivered", func() bool {
+		_, ok := rc.snapshot()
+		return len(ok) == len(ids)
+	})
+	_, ok := rc.snapshot()
+	mu.Lock()
+	if !ok[1].at.After(firstDone) || ok[1].key != "a-sql-1" {
+		t.Errorf("a's SQL arrived at %v, before its MQL was answered at %v", ok[1].at, firstDone)
+	}
+	mu.Unlock()
+	checkMetrics(t, e, map[string]float64{
+		deliveriesTotal + " crm retry_scheduled": 1, deliveriesTotal + " crm delivered": 2,
+		attemptsTotal + " crm ok": 2, attemptsTotal + " crm error": 0,
+	})
+	time.Sleep(300 * time.Millisecond) // room for a wrong extra delivery
+	checkOnceEach(t, rc, ids)
 }
