@@ -8,7 +8,8 @@ import "github.com/redis/go-redis/v9"
 //	state    hash: S (stage), E (epoch), I (identified), C (clock),
 //	         P (the hour and day of the last bucket prune), and coded
 //	         fields (names.go): c<signal> lifetime counts, d<signal>:<day>
-//	         and h<signal>:<hour> buckets, s<score> ("<value>|<at_ms>"),
+//	         and h<signal>:<hour> buckets, s<score> (value and at_ms as two
+//	         big-endian doubles),
 //	         t<trait>; for leads a:<anonymous id> for every visitor merged
 //	         in; and the event ids already counted: "~" (how many were
 //	         ever added) and ~<slot> fields of up to five packed 12-byte
@@ -37,13 +38,14 @@ local function score_at(v, t, h, at)
   if at <= t then return v end
   return v * decay(at - t, h)
 end
+-- A score is kept as two big-endian doubles, its value and the event
+-- time in ms it is valued at: exact, and half the bytes of the text.
 local function parse_score(raw)
   if not raw then return 0, 0 end
-  local sep = string.find(raw, '|', 1, true)
-  return tonumber(string.sub(raw, 1, sep - 1)), tonumber(string.sub(raw, sep + 1))
+  return struct.unpack('>d>d', raw)
 end
 local function fmt_score(v, t)
-  return string.format('%.17g', v) .. '|' .. string.format('%.0f', t)
+  return struct.pack('>d>d', v, t)
 end
 local function seen_has(key, d, slots)
   local n = tonumber(redis.call('HGET', key, '~') or '0')

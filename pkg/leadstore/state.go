@@ -2,7 +2,9 @@ package leadstore
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,18 +111,15 @@ func setBucket(buckets map[string]map[int64]int64, sig, bucket, v string) error 
 	return nil
 }
 
-// parseScore reads "<value>|<at_ms>".
+// parseScore reads a score's value and the time in ms it is valued at,
+// two big-endian doubles.
 func parseScore(v string) (rules.ScoreState, error) {
-	val, at, ok := strings.Cut(v, "|")
-	if !ok {
+	if len(v) != 16 {
 		return rules.ScoreState{}, ErrBadReply
 	}
-	f, err := strconv.ParseFloat(val, 64)
-	if err != nil {
-		return rules.ScoreState{}, err
-	}
-	ms, err := strconv.ParseInt(at, 10, 64)
-	return rules.ScoreState{Value: f, AtMs: ms}, err
+	val := math.Float64frombits(binary.BigEndian.Uint64([]byte(v[:8])))
+	at := math.Float64frombits(binary.BigEndian.Uint64([]byte(v[8:])))
+	return rules.ScoreState{Value: val, AtMs: int64(at)}, nil
 }
 
 // decodePending reads the flat id/record list of a pending hash, sorted
