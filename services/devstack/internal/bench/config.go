@@ -37,6 +37,8 @@ type Config struct {
 	Events int
 	// Only restricts the run to these suites; empty runs all.
 	Only []string
+
+	leads []string // --leads, read into Leads by Validate
 }
 
 // Register defines the flags on fs.
@@ -48,6 +50,8 @@ func (c *Config) Register(fs *config.FlagSet) {
 	fs.Int(&c.Workers, "workers", 32, "concurrent requests of the HTTP loads")
 	fs.Duration(&c.Duration, "duration", 0, "counted time of each load step (default 8s, quick 2s)")
 	fs.List(&c.Only, "only", nil, "run only these suites: "+fmt.Sprint(Suites))
+	fs.List(&c.leads, "leads", nil,
+		"lead counts of the memory figures (default 10000,100000, quick 10000)")
 }
 
 // Defaults fills what the flags left open, by mode.
@@ -81,6 +85,17 @@ func (c *Config) Validate() error {
 			return &config.FieldError{Field: "only", Value: s,
 				Fix: "name suites from " + fmt.Sprint(Suites)}
 		}
+	}
+	if len(c.leads) > 0 {
+		c.Leads = c.Leads[:0]
+	}
+	for _, l := range c.leads {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return &config.FieldError{Field: "leads", Value: l,
+				Fix: "list positive lead counts, e.g. 10000,1000000"}
+		}
+		c.Leads = append(c.Leads, n)
 	}
 	return nil
 }
