@@ -16,20 +16,24 @@ import (
 //
 // It hands the delivery to the queue, due now, instead of attempting it
 // when the dispatcher is stopping, when the sink has failed since (its
-// retry loop will try it without tying up first attempts), or when the
-// delivery waited behind its lead for half the lease: close to the end
-// of the lease a retry loop could claim it while this attempt runs.
+// retry loop will try it without tying up first attempts), or when it
+// waited behind its lead so long that the attempt could outlast the
+// lease taken when it was queued (less a tenth, for the writes after
+// the attempt): a retry loop could then claim it while it runs.
 func (d *Dispatcher) firstAttempt(
 	ctx context.Context, r *route, j *retryq.Job, queued time.Time, log *zap.Logger,
 ) {
 	dctx := context.WithoutCancel(ctx)
-	if ctx.Err() != nil || r.failing.Load() || time.Since(queued) > d.cfg.Queue.Lease()/2 {
+	timeout := min(d.cfg.InlineTimeout, r.Timeout)
+	lease := d.cfg.Queue.Lease()
+	late := time.Since(queued)+timeout > lease-lease/10
+	if ctx.Err() != nil || r.failing.Load() || late {
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
 		log.Debug("delivery handed to the queue")
 		d.logErr(log, "hand delivery to the queue", d.cfg.Queue.Reschedule(dctx, j, time.Now()))
 		return
 	}
-	err := d.attempt(dctx, r, j, 1, min(d.cfg.InlineTimeout, r.Timeout))
+	err := d.attempt(dctx, r, j, 1, timeout)
 	d.settle(dctx, r, j, 1, err, d.completeBatched, log)
 }
 

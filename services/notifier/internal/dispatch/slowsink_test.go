@@ -143,8 +143,11 @@ func TestLeadOrderKeptPerSink(t *testing.T) {
 	live := newReceiver(t, always(http.StatusOK))
 	slowRoute := webhookRoute("slow", slow, 3)
 	slowRoute.Timeout = time.Minute
-	e.startWith(t, "g", func(c *dispatch.Config) { c.InlineTimeout = time.Minute },
-		slowRoute, webhookRoute("live", live, 3))
+	e.startWith(t, "g", func(c *dispatch.Config) {
+		// The held attempt must fit in the lease.
+		c.InlineTimeout = time.Minute
+		c.Queue = retryq.New(e.redis.Client(t), e.prefix, 2*time.Minute, time.Hour)
+	}, slowRoute, webhookRoute("live", live, 3))
 	t.Cleanup(release)
 
 	tr := func(lead string, from, to leadstreamv1.Stage, id string) *leadstreamv1.Transition {
@@ -187,13 +190,13 @@ func TestLeadOrderKeptPerSink(t *testing.T) {
 	checkOnceEach(t, slow, ids)
 }
 
-// TestLongWaitGoesToTheQueue holds lead a's first delivery for longer
-// than half the queue's lease. Its next delivery, waiting behind it at
-// the same sink, is then handed to the retry loop rather than attempted
-// so close to the end of its lease; it still arrives after the first
-// was answered, and each is delivered once.
+// TestLongWaitGoesToTheQueue holds lead a's first delivery for 3s of a
+// 6s lease. Its next delivery, waiting behind it at the same sink, could
+// then outlast its own lease with the 3.5s inline timeout, so it is
+// handed to the retry loop rather than attempted; it still arrives
+// after the first was answered, and each is delivered once.
 func TestLongWaitGoesToTheQueue(t *testing.T) {
-	const lease, hold = 4 * time.Second, 3 * time.Second
+	const lease, hold, inline = 6 * time.Second, 3 * time.Second, 3500 * time.Millisecond
 	e := newEnv(t)
 	var mu sync.Mutex
 	var firstDone time.Time
@@ -209,7 +212,7 @@ func TestLongWaitGoesToTheQueue(t *testing.T) {
 	route := webhookRoute("crm", rc, 3)
 	route.Timeout = 10 * time.Second
 	e.startWith(t, "g", func(c *dispatch.Config) {
-		c.InlineTimeout = 10 * time.Second
+		c.InlineTimeout = inline
 		c.Queue = retryq.New(e.redis.Client(t), e.prefix, lease, time.Hour)
 	}, route)
 	ids := e.publish(t,
