@@ -90,6 +90,18 @@ func (r *Redis) Client(tb testing.TB) redis.UniversalClient {
 // external deployment), so fault tests can stop and restart them.
 func (r *Redis) Nodes() []*RedisNode { return r.nodes }
 
+// OwnNodes returns the processes the environment started for a test that
+// must stop or restart them, and skips the test when the deployment is
+// external: nothing here may shut down someone else's Redis.
+func (r *Redis) OwnNodes(tb testing.TB) []*RedisNode {
+	tb.Helper()
+	if len(r.nodes) == 0 {
+		tb.Skipf("this test stops Redis, which it does only to a server it started; "+
+			"%s or %s names an external one", EnvRedisAddr, EnvRedisClusterAddrs)
+	}
+	return r.nodes
+}
+
 // clusterPorts picks a free port, not among taken, whose cluster bus port
 // (port+10000) is free too.
 func clusterPorts(tb testing.TB, taken []string) int {

@@ -132,7 +132,7 @@ func TestCommitWaitsForTheQueue(t *testing.T) {
 		return e.committedOffset(t, "g") == 2
 	})
 
-	node := e.redis.Nodes()[0]
+	node := e.redis.OwnNodes(t)[0]
 	node.Stop()
 	later := e.publish(t, sqlTransitions("during-", 3)...)
 	waitFor(t, 20*time.Second, "the later three read", func() bool {
