@@ -267,3 +267,13 @@ const (
 	backlogGauge    = "leadstream_notifier_retry_backlog_deliveries"
 	inFlightGauge   = "leadstream_notifier_in_flight_transitions"
 )
+
+// arrivals returns when rc accepted each transition, by idempotency key.
+func (rc *receiver) arrivals() map[string]time.Time {
+	at := map[string]time.Time{}
+	_, ok := rc.snapshot()
+	for _, r := range ok {
+		at[r.key] = r.at
+	}
+	return at
+}

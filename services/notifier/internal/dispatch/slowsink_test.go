@@ -175,11 +175,7 @@ func TestLeadOrderKeptPerSink(t *testing.T) {
 		_, ok := slow.snapshot()
 		return len(ok) == len(ids)
 	})
-	at := map[string]time.Time{}
-	_, ok := slow.snapshot()
-	for _, r := range ok {
-		at[r.key] = r.at
-	}
+	at := slow.arrivals()
 	mu.Lock()
 	defer mu.Unlock()
 	if !at["a-sql-1"].After(mqlDone) {

@@ -192,11 +192,7 @@ func TestLeadOrderKept(t *testing.T) {
 		_, ok := rc.snapshot()
 		return len(ok) == len(ids)
 	})
-	at := map[string]time.Time{}
-	_, ok := rc.snapshot()
-	for _, r := range ok {
-		at[r.key] = r.at
-	}
+	at := rc.arrivals()
 	mu.Lock()
 	defer mu.Unlock()
 	if !at["a-sql-1"].After(mqlDone) {
