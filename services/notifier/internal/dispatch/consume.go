@@ -278,6 +278,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, r *route, j *retryq.Job, key, 
 	case !take:
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
 		log.Debug("sink failing or busy, delivery queued")
+		r.wake()
 	default:
 		r.first.run(key, func() { d.firstAttempt(ctx, r, j, queued, log) })
 	}

@@ -134,6 +134,21 @@ type route struct {
 	// straight to the queue, so a dead sink costs each transition one
 	// Redis write, not a timeout.
 	failing atomic.Bool
+	// due wakes the retry loop when a delivery was queued due now, so a
+	// busy sink's overflow does not wait for the next poll; freed wakes
+	// it when a retry slot came free while it drains a backlog.
+	due, freed chan struct{}
+}
+
+// wake tells r's retry loop that a delivery is due now.
+func (r *route) wake() { r.signal(r.due) }
+
+// signal readies c, a channel of one, unless it is ready already.
+func (r *route) signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
 
 // New returns a Dispatcher; Run starts it.
@@ -142,7 +157,8 @@ func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{cfg: cfg, log: cfg.Logger}
 	for _, r := range cfg.Routes {
 		d.routes = append(d.routes, &route{Route: r, first: newLanes(),
-			slots: make(chan struct{}, cfg.Concurrency)})
+			slots: make(chan struct{}, cfg.Concurrency), due: make(chan struct{}, 1),
+			freed: make(chan struct{}, 1)})
 	}
 	return d
 }

@@ -31,6 +31,7 @@ func (d *Dispatcher) firstAttempt(
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
 		log.Debug("delivery handed to the queue")
 		d.logErr(log, "hand delivery to the queue", d.cfg.Queue.Reschedule(dctx, j, time.Now()))
+		r.wake()
 		return
 	}
 	err := d.attempt(dctx, r, j, 1, timeout)

@@ -13,23 +13,33 @@ import (
 // retryLoop takes due deliveries of one sink from the queue, at most
 // Concurrency at a time, until ctx ends; then it waits for the attempts
 // in flight, whose outcomes are recorded on a context that outlives ctx.
+// A delivery queued due now wakes it at once, and while claims come back
+// full more may be due (a backlog handed over by a busy sink), so it
+// claims again as soon as a slot frees instead of waiting for the next
+// tick.
 func (d *Dispatcher) retryLoop(ctx context.Context, r *route) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
 	log := d.log.With(zap.String("sink", r.Name))
+	draining := false
 	for {
-		select {
-		case <-ctx.Done():
+		ticked, ok := r.await(ctx, tick.C, draining)
+		if !ok {
 			return
-		case <-tick.C:
 		}
-		// The gauge follows the queue on every tick, also while every
-		// slot is taken by an attempt that hangs.
-		d.updateBacklog(ctx, r)
+		draining = false
+		if ticked {
+			// The gauge follows the queue on every tick, also while
+			// every slot is taken by an attempt that hangs.
+			d.updateBacklog(ctx, r)
+		}
 		free := cap(r.slots) - len(r.slots)
 		if free == 0 {
+			// Claim once a slot comes free: a wake taken now would be
+			// lost otherwise until the next tick.
+			draining = true
 			continue
 		}
 		jobs, err := d.cfg.Queue.Claim(ctx, r.Name, time.Now(), free)
@@ -39,16 +49,44 @@ func (d *Dispatcher) retryLoop(ctx context.Context, r *route) {
 			}
 			continue
 		}
+		draining = len(jobs) == free
 		for _, j := range jobs {
 			r.slots <- struct{}{}
 			wg.Add(1)
 			go func() {
-				defer func() { <-r.slots; wg.Done() }()
+				defer func() { <-r.slots; r.signal(r.freed); wg.Done() }()
 				d.retry(context.WithoutCancel(ctx), r, j, log)
 			}()
 		}
 	}
 }
+
+// await waits for the retry loop's next claim and reports whether a tick
+// ended the wait; false once ctx ended. While draining, a slot coming
+// free is the signal (at once if one is free); otherwise a tick or a
+// delivery queued due now.
+func (r *route) await(ctx context.Context, tick <-chan time.Time,
+	draining bool) (ticked, ok bool) {
+	wake, freed := r.due, (<-chan struct{})(nil)
+	if draining {
+		wake, freed = nil, r.freed
+		if len(r.slots) < cap(r.slots) {
+			freed = closed
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return false, false
+	case <-tick:
+		return true, true
+	case <-wake:
+	case <-freed:
+	}
+	return false, true
+}
+
+// closed is a channel that is always ready.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (d *Dispatcher) updateBacklog(ctx context.Context, r *route) {
 	if n, err := d.cfg.Queue.Backlog(ctx, r.Name); err == nil {
