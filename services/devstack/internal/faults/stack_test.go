@@ -212,6 +212,11 @@ func (s *stack) writeRules(version string) (string, error) {
 	return path, nil
 }
 
+// writeSinks writes the notifier's one webhook sink. Its attempts, at the
+// notifier's short backoff (200ms doubling to 2s, full jitter), span
+// 30 to 45 seconds:
+// longer than any scenario keeps the webhook failing, so a scenario tests
+// retries and never parks a delivery the checker expects delivered.
 func (s *stack) writeSinks() {
 	s.t.Helper()
 	yaml := fmt.Sprintf(`allow_private_networks: true
@@ -221,6 +226,7 @@ sinks:
     url: %s
     secret_env: %s
     stages: [mql, sql, excluded]
+    max_attempts: 40
 `, s.recv.URL(), secretEnv)
 	s.must(os.WriteFile(filepath.Join(s.dir, "sinks.yaml"), []byte(yaml), 0o644))
 }

@@ -261,7 +261,7 @@ func (d *Dispatcher) enqueue(ctx context.Context, r *route, j *retryq.Job, key, 
 	queued := time.Now()
 	due := queued
 	if take {
-		due = queued.Add(d.cfg.Queue.Lease())
+		due = queued.Add(d.firstLease())
 	}
 	res, err := d.schedules.call(retryq.Scheduling{Job: j, Due: due})
 	if err != nil {

@@ -25,7 +25,7 @@ func (d *Dispatcher) firstAttempt(
 ) {
 	dctx := context.WithoutCancel(ctx)
 	timeout := min(d.cfg.InlineTimeout, r.Timeout)
-	lease := d.cfg.Queue.Lease()
+	lease := d.firstLease()
 	late := time.Since(queued)+timeout > lease-lease/10
 	if ctx.Err() != nil || r.failing.Load() || late {
 		d.cfg.Metrics.deliveries.WithLabelValues(r.Name, outcomeScheduled).Inc()
@@ -36,6 +36,20 @@ func (d *Dispatcher) firstAttempt(
 	}
 	err := d.attempt(dctx, r, j, 1, timeout)
 	d.settle(dctx, r, j, 1, err, d.completeBatched, log)
+}
+
+// firstLeaseMargin is how much longer than the inline timeout a first
+// attempt's lease lasts: room for waiting behind the lead's attempt
+// before it and for recording the outcome.
+const firstLeaseMargin = 10 * time.Second
+
+// firstLease is the lease a delivery is queued under for its first
+// attempt. It is much shorter than the queue's lease for retries, which
+// covers the sink's whole timeout: if this process dies, a first attempt
+// comes back to a retry loop seconds later, not after the longest sink
+// timeout and more.
+func (d *Dispatcher) firstLease() time.Duration {
+	return min(d.cfg.InlineTimeout+firstLeaseMargin, d.cfg.Queue.Lease())
 }
 
 // completeBatched records a delivery through the batched queue writes.
