@@ -213,10 +213,10 @@ func (s *stack) writeRules(version string) (string, error) {
 }
 
 // writeSinks writes the notifier's one webhook sink. Its attempts, at the
-// notifier's short backoff (200ms doubling to 2s, full jitter), span
-// 30 to 45 seconds:
-// longer than any scenario keeps the webhook failing, so a scenario tests
-// retries and never parks a delivery the checker expects delivered.
+// notifier's short backoff (200ms doubling to 2s, full jitter), span 30
+// to 45 seconds: longer than any scenario keeps the webhook failing, so a
+// scenario tests retries and never parks a delivery the checker expects
+// delivered.
 func (s *stack) writeSinks() {
 	s.t.Helper()
 	yaml := fmt.Sprintf(`allow_private_networks: true
