@@ -59,6 +59,38 @@ func (b *Bench) redisSuite(ctx context.Context) error {
 	b.report.Add(Figure{Group: "redis", Name: "redis apply script, pipelined", Value: rate,
 		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep; %s",
 			len(cmds), pipes, depth, w1.since(w0).perEvent(int64(len(cmds))))})
+	return b.depthCosts(ctx, r)
+}
+
+// depthCosts weighs the apply script's Redis CPU per event when its calls
+// come in shallower pipelines, one pipeline at a time: what a client that
+// cannot gather many calls per round trip costs Redis.
+func (b *Bench) depthCosts(ctx context.Context, r *rules.Rules) error {
+	n := min(b.cfg.Events, 20000)
+	for _, d := range []int{1, 4, 16} {
+		prefix := b.name(fmt.Sprintf("depth%d", d))
+		cmds, err := applyCommands(ctx, b.rdb, prefix, r, mixEvents(prefix, n))
+		if err != nil {
+			return err
+		}
+		w0, err := readRedisWork(ctx, b.rdb)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(cmds); i += d {
+			if err := b.pipeline(ctx, cmds[i:min(i+d, len(cmds))]); err != nil {
+				return err
+			}
+		}
+		w1, err := readRedisWork(ctx, b.rdb)
+		if err != nil {
+			return err
+		}
+		b.report.Add(Figure{Group: "redis",
+			Name:  fmt.Sprintf("redis CPU per apply, pipelines %d deep", d),
+			Value: w1.since(w0).cpu * 1e6 / float64(len(cmds)), Unit: "µs",
+			Note: fmt.Sprintf("%d events of the lead mix, one pipeline at a time", len(cmds))})
+	}
 	return nil
 }
 
