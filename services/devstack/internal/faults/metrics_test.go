@@ -45,3 +45,41 @@ func metric(ctx context.Context, p *proc, sample string) (float64, error) {
 	}
 	return 0, nil
 }
+
+// slowApplies returns how many apply scripts the scorers ran that took
+// longer than slowScript, from their script latency histograms.
+func (s *stack) slowApplies(ctx context.Context) (float64, error) {
+	var slow float64
+	for _, p := range s.scorers {
+		n, err := slowFrom(ctx, p)
+		if err != nil {
+			return 0, err
+		}
+		slow += n
+	}
+	return slow, nil
+}
+
+// slowScript is a bound of the scorer's script histogram (0.0001 * 2^7)
+// that an apply script passes only when Redis is slow: the fault adds
+// 80ms ± 40ms to every reply.
+const slowScript = 0.0128
+
+const scriptHist = `leadstream_scorer_redis_script_duration_seconds`
+
+// slowFrom reads p's apply script histogram: its count less its largest
+// bucket at or below slowScript.
+func slowFrom(ctx context.Context, p *proc) (float64, error) {
+	count, err := metric(ctx, p, scriptHist+`_count{script="apply"}`)
+	if err != nil {
+		return 0, err
+	}
+	fast, err := metric(ctx, p, scriptHist+`_bucket{script="apply",le="`+slowBucket+`"}`)
+	if err != nil {
+		return 0, err
+	}
+	return count - fast, nil
+}
+
+// slowBucket is slowScript as the text format names the bucket.
+var slowBucket = strconv.FormatFloat(slowScript, 'g', -1, 64)

@@ -94,10 +94,24 @@ func scale(f *faults) error {
 // a few seconds.
 func redisSlowAndDown(f *faults) error {
 	f.at(0.15)
+	before, err := f.s.slowApplies(f.ctx)
+	if err != nil {
+		return err
+	}
 	f.s.rproxy.AddLatency(f.s.t, 80, 40)
 	f.count++
 	f.sleep(1500*time.Millisecond, 2500*time.Millisecond)
 	f.s.rproxy.RemoveToxics()
+	after, err := f.s.slowApplies(f.ctx)
+	if err != nil {
+		return err
+	}
+	if after <= before {
+		return fmt.Errorf("redis-slow-and-down: no scorer ran an apply script slower than "+
+			"%gs while Redis was slowed (%g before, %g after)", slowScript, before, after)
+	}
+	f.s.t.Logf("%g apply scripts ran slower than %gs while Redis was slowed",
+		after-before, slowScript)
 	f.at(0.45)
 	f.s.rproxy.Cut()
 	f.count++
