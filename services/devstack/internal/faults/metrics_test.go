@@ -3,10 +3,12 @@ package faults
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // metric returns the value of one sample of a service's /metrics, zero
@@ -83,3 +85,30 @@ func slowFrom(ctx context.Context, p *proc) (float64, error) {
 
 // slowBucket is slowScript as the text format names the bucket.
 var slowBucket = strconv.FormatFloat(slowScript, 'g', -1, 64)
+
+// owned waits until the live scorers own every partition of the events
+// topic between them and each owns some: the group's last rebalance is
+// over. (While a cooperative rebalance is under way the old members keep
+// their partitions, so the sum alone would not tell.)
+func (s *stack) owned(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		var n float64
+		var err error
+		idle := false
+		for _, p := range s.scorers {
+			v, e := metric(ctx, p, "leadstream_scorer_partitions_assigned")
+			n, err, idle = n+v, errors.Join(err, e), idle || v == 0
+		}
+		if err == nil && n == eventPartitions && !idle {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("live scorers own %g of %d partitions after %s (%v): %w",
+				n, eventPartitions, timeout, err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

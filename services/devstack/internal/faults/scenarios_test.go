@@ -17,7 +17,10 @@ import (
 // scenarios are the faults the pipeline must survive without losing or
 // double-counting anything.
 var scenarios = []scenario{
-	{name: "scorer-sigkill", scorers: 3, inject: scorerSigkill},
+	{name: "scorer-sigkill", scorers: 3, inject: scorerSigkill,
+		bug: "with kills timed after a rebalance, most runs end with a lead's count one " +
+			"above the oracle's (an event counted twice, or one the oracle misses): " +
+			"unexplained yet"},
 	{name: "scale", scorers: 1, inject: scale},
 	{name: "redis-slow-and-down", scorers: 3, inject: redisSlowAndDown},
 	{name: "kafka-cut", scorers: 3, kfake: true, inject: kafkaCut},
@@ -53,6 +56,15 @@ func scorerSigkill(f *faults) error {
 	}
 	f.at(0.1)
 	for i := 0; i < rounds; i++ {
+		// NOTE: kills wait for the rebalance of the last restart to end.
+		// The test broker (kfake) can keep a member killed between its
+		// JoinGroup and its SyncGroup in the group for good, with its
+		// partitions, once the leader has synced; a Kafka broker would
+		// fence it after the session timeout. Kills mid-batch, the fault
+		// this scenario is for, are not affected.
+		if err := f.s.owned(f.ctx, 30*time.Second); err != nil {
+			return fmt.Errorf("scorer-sigkill before kill %d: %w", i+1, err)
+		}
 		p := f.s.scorers[f.rnd.Intn(len(f.s.scorers))]
 		p.kill()
 		f.count++

@@ -164,6 +164,9 @@ func (s *stack) shortSessions() {
 	})
 }
 
+// eventPartitions is how many partitions the events topic has.
+const eventPartitions = 8
+
 // createTopics creates the topics up front, so that every service sees
 // the same partition counts whichever starts first.
 func (s *stack) createTopics() {
@@ -171,7 +174,8 @@ func (s *stack) createTopics() {
 	adm := kadm.NewClient(s.kafka.Client(s.t))
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	for topic, parts := range map[string]int32{s.events: 8, s.transitions: 4, s.deadletter: 2} {
+	for topic, parts := range map[string]int32{s.events: eventPartitions, s.transitions: 4,
+		s.deadletter: 2} {
 		resp, err := adm.CreateTopic(ctx, parts, -1, nil, topic)
 		if err == nil {
 			err = resp.Err
