@@ -55,7 +55,7 @@ func StartRedis(tb testing.TB) *Redis {
 	if addr := os.Getenv(EnvRedisAddr); addr != "" {
 		return &Redis{Addrs: []string{addr}}
 	}
-	n := startNode(tb, func() int { return FreePort(tb) }, false)
+	n := startNode(tb, func() int { return StablePort(tb) }, false)
 	return &Redis{Addrs: []string{n.Addr}, nodes: []*RedisNode{n}}
 }
 

@@ -16,8 +16,10 @@ package testenv
 import (
 	"crypto/rand"
 	"encoding/hex"
+	mrand "math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -49,6 +51,41 @@ func FreePort(tb testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// StablePort returns a free loopback port outside the kernel's range of
+// ephemeral ports, for a server that must bind the same port again after
+// a restart: a port from that range, once free, can be handed to any
+// other socket (a client's connection, another test's listener) in the
+// meantime.
+func StablePort(tb testing.TB) int {
+	tb.Helper()
+	low := ephemeralLow()
+	for range 200 {
+		p := 10000 + mrand.IntN(max(1, low-10000))
+		if portFree(p) {
+			return p
+		}
+	}
+	return FreePort(tb)
+}
+
+// ephemeralLow returns the lowest port the kernel hands out for port 0,
+// 32768 when it cannot tell.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n <= 10000 {
+		return 32768
+	}
+	return n
 }
 
 func envList(name string) []string {

@@ -3,6 +3,9 @@ package testenv_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -235,5 +238,27 @@ func TestContainers(t *testing.T) {
 	k.CreateTopic(t, topic, 1)
 	if err := r.Client(t).Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("ping redis container: %v", err)
+	}
+}
+
+func TestStablePortOutsideEphemeralRange(t *testing.T) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 10000 {
+				low = n
+			}
+		}
+	}
+	for range 20 {
+		p := testenv.StablePort(t)
+		if p < 10000 || p >= low {
+			t.Fatalf("StablePort = %d, want a port in [10000, %d)", p, low)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			t.Fatalf("StablePort = %d, not free: %v", p, err)
+		}
+		_ = ln.Close()
 	}
 }

@@ -243,7 +243,7 @@ func (s *stack) common() []string {
 
 func (s *stack) newProc(name string, args []string) *proc {
 	s.nextID++
-	port := testenv.FreePort(s.t)
+	port := testenv.StablePort(s.t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	p := &proc{name: name, bin: filepath.Join(binDir, strings.Fields(name)[0]),
 		args: append(args, "--http-addr", addr), httpAddr: addr,
