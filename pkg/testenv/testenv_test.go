@@ -63,19 +63,22 @@ func segmentioRoundTrip(t *testing.T, k *testenv.Kafka) {
 	// leak check sees no goroutines left behind.
 	tr := &kafkago.Transport{}
 	defer tr.CloseIdleConnections()
-	w := &kafkago.Writer{Addr: kafkago.TCP(k.Brokers...), Topic: topic, RequiredAcks: kafkago.RequireAll,
-		Balancer: &kafkago.Hash{}, BatchTimeout: 5 * time.Millisecond, Transport: tr}
+	w := &kafkago.Writer{Addr: kafkago.TCP(k.Brokers...), Topic: topic,
+		RequiredAcks: kafkago.RequireAll, Balancer: &kafkago.Hash{},
+		BatchTimeout: 5 * time.Millisecond, Transport: tr}
 	defer w.Close()
 	var msgs []kafkago.Message
 	for i := range 10 {
-		msgs = append(msgs, kafkago.Message{Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)})
+		msgs = append(msgs, kafkago.Message{Key: fmt.Appendf(nil, "k%d", i),
+			Value: fmt.Appendf(nil, "v%d", i)})
 	}
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 
 	r := kafkago.NewReader(kafkago.ReaderConfig{Brokers: k.Brokers, Topic: topic,
-		GroupID: testenv.Prefix(t) + "group", StartOffset: kafkago.FirstOffset, MaxWait: 100 * time.Millisecond})
+		GroupID: testenv.Prefix(t) + "group", StartOffset: kafkago.FirstOffset,
+		MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	seen := map[string]bool{}
 	for len(seen) < 10 {
@@ -201,8 +204,8 @@ func TestRedisRestartComesBackEmpty(t *testing.T) {
 func TestProxyCutAndLatency(t *testing.T) {
 	r := testenv.StartRedis(t)
 	p := testenv.StartProxy(t, r.Addrs[0])
-	c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1, ReadTimeout: 300 * time.Millisecond,
-		DialTimeout: 300 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: p.Addr, MaxRetries: -1,
+		ReadTimeout: 300 * time.Millisecond, DialTimeout: 300 * time.Millisecond})
 	t.Cleanup(func() { _ = c.Close() })
 	ctx := context.Background()
 	if err := c.Ping(ctx).Err(); err != nil {

@@ -113,12 +113,7 @@ func caughtUp(end, got map[int32]int64) bool {
 func transitions(t *testing.T, d *devstack) []*leadstreamv1.Transition {
 	t.Helper()
 	end := endOffsets(t, d.admin(t), config.DefaultTransitionsTopic)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(d.kafka),
-		kgo.ConsumeTopics(config.DefaultTransitionsTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatalf("consumer: %v", err)
-	}
+	cl := transitionsReader(t, d)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
@@ -147,12 +142,7 @@ func transitions(t *testing.T, d *devstack) []*leadstreamv1.Transition {
 func waitTransition(t *testing.T, d *devstack, lead string,
 	to leadstreamv1.Stage) *leadstreamv1.Transition {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(d.kafka),
-		kgo.ConsumeTopics(config.DefaultTransitionsTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatalf("consumer: %v", err)
-	}
+	cl := transitionsReader(t, d)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
@@ -170,4 +160,16 @@ func waitTransition(t *testing.T, d *devstack, lead string,
 	}
 	t.Fatalf("no transition of %s to %s within %s", lead, to, patience)
 	return nil
+}
+
+// transitionsReader reads the transitions topic from its start.
+func transitionsReader(t *testing.T, d *devstack) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(d.kafka),
+		kgo.ConsumeTopics(config.DefaultTransitionsTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	return cl
 }

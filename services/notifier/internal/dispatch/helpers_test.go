@@ -277,3 +277,16 @@ func (rc *receiver) arrivals() map[string]time.Time {
 	}
 	return at
 }
+
+// publishTwoLeads publishes lead a's MQL and SQL (a-mql-1, a-sql-1) and
+// lead b's MQL (b-mql-1), in that order, and returns their ids.
+func (e *env) publishTwoLeads(t *testing.T) []string {
+	t.Helper()
+	tr := func(lead string, from, to leadstreamv1.Stage, id string) *leadstreamv1.Transition {
+		return &leadstreamv1.Transition{Id: id, LeadId: lead, From: from, To: to}
+	}
+	visitor, mql, sql := leadstreamv1.Stage_STAGE_VISITOR, leadstreamv1.Stage_STAGE_MQL,
+		leadstreamv1.Stage_STAGE_SQL
+	return e.publish(t, tr("a", visitor, mql, "a-mql-1"), tr("a", mql, sql, "a-sql-1"),
+		tr("b", visitor, mql, "b-mql-1"))
+}

@@ -150,13 +150,7 @@ func TestLeadOrderKeptPerSink(t *testing.T) {
 	}, slowRoute, webhookRoute("live", live, 3))
 	t.Cleanup(release)
 
-	tr := func(lead string, from, to leadstreamv1.Stage, id string) *leadstreamv1.Transition {
-		return &leadstreamv1.Transition{Id: id, LeadId: lead, From: from, To: to}
-	}
-	visitor, mql, sql := leadstreamv1.Stage_STAGE_VISITOR, leadstreamv1.Stage_STAGE_MQL,
-		leadstreamv1.Stage_STAGE_SQL
-	ids := e.publish(t, tr("a", visitor, mql, "a-mql-1"), tr("a", mql, sql, "a-sql-1"),
-		tr("b", visitor, mql, "b-mql-1"))
+	ids := e.publishTwoLeads(t)
 
 	waitFor(t, 20*time.Second, "all three at the live sink", func() bool {
 		_, ok := live.snapshot()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
-	leadstreamv1 "github.com/leadstream/leadstream/proto/leadstream/v1"
 	"github.com/leadstream/leadstream/services/notifier/internal/dispatch"
 	"github.com/leadstream/leadstream/services/notifier/internal/retryq"
 )
@@ -180,13 +179,7 @@ func TestLeadOrderKept(t *testing.T) {
 	})
 	e.startWith(t, "g", func(c *dispatch.Config) { c.InlineTimeout = 3 * time.Second },
 		webhookRoute("crm", rc, 3))
-	tr := func(lead string, from, to leadstreamv1.Stage, id string) *leadstreamv1.Transition {
-		return &leadstreamv1.Transition{Id: id, LeadId: lead, From: from, To: to}
-	}
-	visitor, mql, sql := leadstreamv1.Stage_STAGE_VISITOR, leadstreamv1.Stage_STAGE_MQL,
-		leadstreamv1.Stage_STAGE_SQL
-	ids := e.publish(t, tr("a", visitor, mql, "a-mql-1"), tr("a", mql, sql, "a-sql-1"),
-		tr("b", visitor, mql, "b-mql-1"))
+	ids := e.publishTwoLeads(t)
 
 	waitFor(t, 20*time.Second, "all three delivered", func() bool {
 		_, ok := rc.snapshot()
