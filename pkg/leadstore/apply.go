@@ -43,7 +43,6 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	}
 	parts, _ := v.([]any)
 	if lead, ok := linkedReply(parts); ok {
-		s.remember(e.RawID(), lead)
 		// An empty state keeps callers that ignore LinkedTo from
 		// deciding anything on the visitor's behalf.
 		return &Result{LinkedTo: lead, State: rules.NewState()}, nil

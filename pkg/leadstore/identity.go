@@ -22,15 +22,8 @@ type Visitor struct {
 	state  []any
 }
 
-// Resolve returns the lead anonID is linked to, if any. Links never
-// change once made, so answers are cached in the process.
+// Resolve returns the lead anonID is linked to, if any.
 func (s *Store) Resolve(ctx context.Context, anonID string) (string, bool, error) {
-	s.mu.Lock()
-	lead, ok := s.aliases[anonID]
-	s.mu.Unlock()
-	if ok {
-		return lead, true, nil
-	}
 	lead, err := s.rdb.Get(ctx, s.key(Anon(anonID), partLink)).Result()
 	if err == redis.Nil {
 		return "", false, nil
@@ -38,28 +31,7 @@ func (s *Store) Resolve(ctx context.Context, anonID string) (string, bool, error
 	if err != nil {
 		return "", false, fmt.Errorf("resolve anonymous id %s: %w", anonID, err)
 	}
-	s.remember(anonID, lead)
 	return lead, true, nil
-}
-
-// Cached returns the lead anonID is linked to if this process has seen
-// the link; it never asks Redis.
-func (s *Store) Cached(anonID string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	lead, ok := s.aliases[anonID]
-	return lead, ok
-}
-
-// remember caches a link; the cache is emptied when full, which costs
-// only extra lookups.
-func (s *Store) remember(anonID, leadID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.aliases) >= aliasCacheMax {
-		s.aliases = map[string]string{}
-	}
-	s.aliases[anonID] = leadID
 }
 
 // Link links anonID to leadID unless it is linked already, and returns
@@ -78,7 +50,6 @@ func (s *Store) Link(ctx context.Context, anonID, leadID string) (*Visitor, erro
 	}
 	linked, _ := parts[0].(string)
 	st, _ := parts[1].([]any)
-	s.remember(anonID, linked)
 	return &Visitor{AnonID: anonID, LeadID: linked, state: st}, nil
 }
 
@@ -120,7 +91,11 @@ func (s *Store) forget(ctx context.Context, anonID string) error {
 }
 
 // Merged returns the lead anonID is known, in this process, to be linked
-// to and merged into; a caller may then skip Link and Merge.
+// to and merged into; a caller may then skip Link and Merge, and count
+// the visitor's events for the lead directly. Knowing the link alone is
+// not enough for that: a worker that stopped between Link and Merge left
+// the visitor's history, and a redelivered event counted in it, outside
+// the lead.
 func (s *Store) Merged(anonID string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -132,7 +107,7 @@ func (s *Store) Merged(anonID string) (string, bool) {
 func (s *Store) rememberMerged(anonID, leadID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.merged) >= aliasCacheMax {
+	if len(s.merged) >= mergedCacheMax {
 		s.merged = map[string]string{}
 	}
 	s.merged[anonID] = leadID

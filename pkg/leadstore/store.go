@@ -30,8 +30,8 @@ const (
 	DefaultDedupeMax = 10000
 	// DefaultAnonTTL is how long a visitor's history outlives its link.
 	DefaultAnonTTL = 30 * 24 * time.Hour
-	// aliasCacheMax bounds the in-process cache of anonymous id links.
-	aliasCacheMax = 100000
+	// mergedCacheMax bounds the in-process cache of merged visitors.
+	mergedCacheMax = 100000
 )
 
 // Store reads and changes lead state in Redis. It is safe for concurrent
@@ -48,9 +48,8 @@ type Store struct {
 	names     *names
 	batch     coalescer
 
-	mu      sync.Mutex
-	aliases map[string]string // anonymous id to lead id; guarded by mu
-	merged  map[string]string // anonymous id to the lead it is merged into; guarded by mu
+	mu     sync.Mutex
+	merged map[string]string // anonymous id to the lead it is merged into; guarded by mu
 }
 
 // Option configures a Store.
@@ -87,8 +86,8 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, erro
 	s := &Store{rdb: rdb, prefix: prefix, window: DefaultDedupeWindow,
 		dedupeMax: DefaultDedupeMax, anonTTL: DefaultAnonTTL,
 		observe: func(string, time.Duration) {}, log: zap.NewNop(),
-		aliases: map[string]string{}, merged: map[string]string{},
-		names: newNames(prefix + ":names")}
+		merged: map[string]string{},
+		names:  newNames(prefix + ":names")}
 	s.batch.rdb = rdb
 	for _, o := range opts {
 		o(s)

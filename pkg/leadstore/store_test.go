@@ -388,7 +388,4 @@ func testApplyLinked(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	if err != nil || st.Scores["eng"].Value != 15 {
 		t.Fatalf("visitor after its link: %+v %v; want the one download before it", st, err)
 	}
-	if lead, ok := s.Cached("dev-linked"); !ok || lead != "L-linked" {
-		t.Fatalf("link not cached: %q %v", lead, ok)
-	}
 }

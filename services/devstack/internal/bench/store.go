@@ -27,7 +27,9 @@ func score(ctx context.Context, st *leadstore.Store, r *rules.Rules,
 	res, err := st.Apply(ctx, e, r, ev)
 	if err == nil && res.LinkedTo != "" {
 		e = leadstore.Lead(res.LinkedTo)
-		res, err = st.Apply(ctx, e, r, ev)
+		if err = link(ctx, st, r, ev.GetAnonymousId(), res.LinkedTo); err == nil {
+			res, err = st.Apply(ctx, e, r, ev)
+		}
 	}
 	if err != nil {
 		return err
@@ -52,15 +54,15 @@ func score(ctx context.Context, st *leadstore.Store, r *rules.Rules,
 
 // entity finds whom ev counts for as the scorer does: the lead, after
 // linking and merging the device on an event with both ids; the lead a
-// device is known to be linked to; else the visitor.
+// device is known to be merged into; else the visitor.
 func entity(ctx context.Context, st *leadstore.Store, r *rules.Rules,
 	ev *leadstreamv1.Event) (leadstore.Entity, error) {
 	anon, lead := ev.GetAnonymousId(), ev.GetLeadId()
 	if lead != "" {
 		return leadstore.Lead(lead), link(ctx, st, r, anon, lead)
 	}
-	if linked, ok := st.Cached(anon); ok {
-		return leadstore.Lead(linked), nil
+	if merged, ok := st.Merged(anon); ok {
+		return leadstore.Lead(merged), nil
 	}
 	return leadstore.Anon(anon), nil
 }

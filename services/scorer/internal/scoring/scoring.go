@@ -22,7 +22,6 @@ const maxConflicts = 16
 
 // Store is the part of the lead store that scoring uses.
 type Store interface {
-	Cached(anonID string) (string, bool)
 	Merged(anonID string) (string, bool)
 	Link(ctx context.Context, anonID, leadID string) (*leadstore.Visitor, error)
 	Merge(ctx context.Context, r *rules.Rules, v *leadstore.Visitor) (bool, error)
@@ -70,9 +69,14 @@ func (p *Processor) Process(ctx context.Context, r *rules.Rules,
 	res, err := p.store.Apply(ctx, e, r, ev)
 	if err == nil && res.LinkedTo != "" {
 		// The visitor was linked to a lead, here or by another worker:
-		// the event counts for the lead.
+		// the event counts for the lead once the visitor's history is in
+		// it. A worker that stopped between linking and merging left that
+		// history outside, and this event, redelivered, may be in it: the
+		// merge brings its id along, so the lead sees a duplicate.
 		e = leadstore.Lead(res.LinkedTo)
-		res, err = p.store.Apply(ctx, e, r, ev)
+		if err = p.linkAndMerge(ctx, r, ev.GetAnonymousId(), res.LinkedTo); err == nil {
+			res, err = p.store.Apply(ctx, e, r, ev)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -116,8 +120,8 @@ func (p *Processor) entity(ctx context.Context, r *rules.Rules,
 	}
 	// An unknown link is found by the apply script itself, in the same
 	// round trip that would count the event for the visitor.
-	if linked, ok := p.store.Cached(anon); ok {
-		return leadstore.Lead(linked), nil
+	if lead, ok := p.store.Merged(anon); ok {
+		return leadstore.Lead(lead), nil
 	}
 	return leadstore.Anon(anon), nil
 }

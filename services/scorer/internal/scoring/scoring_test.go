@@ -226,3 +226,68 @@ func edit(ev *leadstreamv1.Event, fn func(*leadstreamv1.Event)) *leadstreamv1.Ev
 	fn(c)
 	return c
 }
+
+// TestStopBetweenLinkAndMerge tests the window a worker leaves when it
+// stops after linking a device to its lead but before merging the
+// device's history: a second worker, handed the same records again,
+// must count every event of the device once, whether the redelivered
+// event is one the visitor counted before the link or one it never saw.
+func TestStopBetweenLinkAndMerge(t *testing.T) {
+	deps := map[string]*testenv.Redis{"single": testenv.StartRedis(t),
+		"cluster": testenv.StartRedisCluster(t)}
+	for name, dep := range deps {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			r := loadRules(t, "../../testdata/rules.yaml")
+			prefix := testenv.Prefix(t) + "ls"
+			first, err := leadstore.New(dep.Client(t), prefix)
+			if err != nil {
+				t.Fatalf("new store: %v", err)
+			}
+			blog := func(id string, at int64) *leadstreamv1.Event {
+				return &leadstreamv1.Event{Id: id, Type: "page_view", AnonymousId: "dev",
+					Url: "https://site.example/blog/x", OccurredAtUnixMs: at}
+			}
+			before := blog("e-before", 1_000)
+			identify := &leadstreamv1.Event{Id: "e-identify", Type: "identify",
+				AnonymousId: "dev", LeadId: "L", OccurredAtUnixMs: 2_000}
+			after := blog("e-after", 3_000)
+
+			// The first worker counts an event for the visitor, then stops
+			// right after the identify's link.
+			if _, err := scoring.New(first).Process(ctx, r, before); err != nil {
+				t.Fatalf("process %s: %v", before.GetId(), err)
+			}
+			if _, err := first.Link(ctx, "dev", "L"); err != nil {
+				t.Fatalf("link: %v", err)
+			}
+
+			// The second worker gets all three records, the first one again.
+			second, err := leadstore.New(dep.Client(t), prefix)
+			if err != nil {
+				t.Fatalf("new store: %v", err)
+			}
+			p := scoring.New(second)
+			for _, ev := range []*leadstreamv1.Event{before, identify, after} {
+				out, err := p.Process(ctx, r, ev)
+				if err != nil {
+					t.Fatalf("process %s: %v", ev.GetId(), err)
+				}
+				if out.Entity != leadstore.Lead("L") {
+					t.Fatalf("event %s counted for %s, want the lead", ev.GetId(),
+						out.Entity.LeadID())
+				}
+			}
+			got, _, err := second.Read(ctx, leadstore.Lead("L"))
+			if err != nil {
+				t.Fatalf("read lead: %v", err)
+			}
+			if n := got.Counts["blog_view"]; n != 2 {
+				t.Fatalf("blog_view = %d after the redelivery, want 2 (one per event)", n)
+			}
+			if v := got.Scores["engagement"].Value; math.Abs(v-10) > 1e-3 {
+				t.Fatalf("engagement = %v, want 10 (5 points per blog view)", v)
+			}
+		})
+	}
+}
