@@ -47,6 +47,17 @@ end
 local function fmt_score(v, t)
   return struct.pack('>d>d', v, t)
 end
+-- holds reports whether v, packed 12-byte records, has one whose digest
+-- is d.
+local function holds(v, d)
+  local pos = 1
+  while true do
+    local at = string.find(v, d, pos, true)
+    if not at then return false end
+    if (at - 1) % 12 == 0 then return true end
+    pos = at + 1
+  end
+end
 local function seen_has(key, d, slots)
   local n = tonumber(redis.call('HGET', key, '~') or '0')
   if n == 0 then return false end
@@ -56,15 +67,7 @@ local function seen_has(key, d, slots)
     fields[#fields + 1] = '~' .. slot
   end
   for _, v in ipairs(redis.call('HMGET', key, unpack(fields))) do
-    if v then
-      local pos = 1
-      while true do
-        local at = string.find(v, d, pos, true)
-        if not at then break end
-        if (at - 1) % 12 == 0 then return true end
-        pos = at + 1
-      end
-    end
+    if v and holds(v, d) then return true end
   end
   return false
 end
@@ -238,6 +241,13 @@ return {cur, redis.call('HGETALL', KEYS[2])}
 // win, and the visitor's remembered event ids join the lead's so a
 // redelivered event of the visitor stays a duplicate.
 //
+// It reads the lead's fields it needs in one HMGET and writes them in one
+// HSET: a visitor brings some twenty fields, and a command per field and
+// per remembered id made the merge cost Redis twice an apply. Remembered
+// ids are merged and trimmed on a copy of the lead's slots as seen_add
+// and trim_seen would; slots outside the window that a smaller bound left
+// behind are dropped by the next prune of an apply.
+//
 // KEYS: state of the lead. ARGV: anonymous id, dedupe window ms, dedupe
 // slots, n and n pairs (score field, half-life ms), n and n pairs (field,
 // value) of the visitor's state. Returns 1, or 0 when already merged.
@@ -251,47 +261,123 @@ for _ = 1, n do
   half[ARGV[i]] = tonumber(ARGV[i + 1]); i = i + 2
 end
 
-local ids = {}
+-- Coded fields are a lower-case kind and a code; the rest are single
+-- capitals, the merge guards (a:) and the remembered ids (~).
+local names, vals, ids = {}, {}, {}
+local vclock
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local f, val = ARGV[i], ARGV[i + 1]
   i = i + 2
-  -- Coded fields are a lower-case kind and a code; the rest are single
-  -- capitals, the merge guards (a:) and the remembered ids (~).
   local kind = ''
   if #f > 1 and string.sub(f, 2, 2) ~= ':' then kind = string.sub(f, 1, 1) end
-  if kind == 'c' or kind == 'd' or kind == 'h' then
-    redis.call('HINCRBY', KEYS[1], f, tonumber(val))
-  elseif kind == 't' then
-    redis.call('HSETNX', KEYS[1], f, val)
-  elseif kind == 's' then
-    local h = half[f] or 0
-    local cur = redis.call('HGET', KEYS[1], f)
-    local bv, bt = parse_score(val)
-    if cur then
-      local av, at = parse_score(cur)
-      local t = math.max(at, bt)
-      redis.call('HSET', KEYS[1], f, fmt_score(score_at(av, at, h, t) + score_at(bv, bt, h, t), t))
-    else
-      redis.call('HSET', KEYS[1], f, val)
-    end
+  if kind == 'c' or kind == 'd' or kind == 'h' or kind == 's' or kind == 't' then
+    names[#names + 1], vals[#vals + 1] = f, val
   elseif f == 'C' then
-    local cur = tonumber(redis.call('HGET', KEYS[1], 'C') or val)
-    redis.call('HSET', KEYS[1], 'C', string.format('%.0f', math.max(cur, tonumber(val))))
+    vclock = tonumber(val)
   elseif string.match(f, '^~%d+$') then
     ids[#ids + 1] = val
   end
 end
 
+local seen = tonumber(redis.call('HGET', KEYS[1], '~') or '0')
+local seen0 = seen
+local from = math.max(0, math.floor((seen - 1) / 5) - slots + 1)
+local fields = {'C'}
+for _, f in ipairs(names) do fields[#fields + 1] = f end
+local first_slot = #fields + 1
+if seen > 0 then
+  for slot = from, math.floor((seen - 1) / 5) do fields[#fields + 1] = '~' .. slot end
+end
+-- Commands take their fields in chunks: unpack has a bound (some
+-- thousands) that a visitor with many buckets could reach.
+local function chunked(cmd, list, step)
+  local got = {}
+  for c = 1, #list, step do
+    local r = redis.call(cmd, KEYS[1], unpack(list, c, math.min(c + step - 1, #list)))
+    if type(r) == 'table' then
+      for _, v in ipairs(r) do got[#got + 1] = v end
+    end
+  end
+  return got
+end
+local cur = chunked('HMGET', fields, 1000)
+
+local out = {}
+local function put(f, v) out[#out + 1] = f; out[#out + 1] = v end
+for j, f in ipairs(names) do
+  local have, val, kind = cur[j + 1], vals[j], string.sub(f, 1, 1)
+  if kind == 't' then
+    if not have then put(f, val) end
+  elseif kind == 's' then
+    if have then
+      local h = half[f] or 0
+      local av, at = parse_score(have)
+      local bv, bt = parse_score(val)
+      local t = math.max(at, bt)
+      put(f, fmt_score(score_at(av, at, h, t) + score_at(bv, bt, h, t), t))
+    else
+      put(f, val)
+    end
+  else
+    put(f, string.format('%d', (tonumber(have) or 0) + tonumber(val)))
+  end
+end
+local clock = tonumber(cur[1] or '0')
+if vclock then
+  clock = math.max(tonumber(cur[1] or vclock), vclock)
+  put('C', string.format('%.0f', clock))
+end
+
+-- The lead's remembered ids by slot, as seen_has and seen_add keep them.
+local recs, changed = {}, {}
+for slot = from, from + #cur - first_slot do
+  recs[slot] = cur[first_slot + slot - from] or ''
+end
+local function has(d)
+  local last = math.floor((seen - 1) / 5)
+  for slot = math.max(0, last - slots + 1), last do
+    if recs[slot] and holds(recs[slot], d) then return true end
+  end
+  return false
+end
 for _, v in ipairs(ids) do
   for pos = 1, #v - 11, 12 do
     local d = string.sub(v, pos, pos + 7)
-    if not seen_has(KEYS[1], d, slots) then
-      seen_add(KEYS[1], d, struct.unpack('>I4', v, pos + 8), slots)
+    if not has(d) then
+      local slot = math.floor(seen / 5)
+      if seen % 5 == 0 then
+        recs[slot] = ''
+        if slot >= slots then recs[slot - slots] = nil; changed[slot - slots] = true end
+      end
+      recs[slot] = recs[slot] .. string.sub(v, pos, pos + 11)
+      changed[slot] = true
+      seen = seen + 1
     end
   end
 end
-local clock = tonumber(redis.call('HGET', KEYS[1], 'C') or '0')
-trim_seen(KEYS[1], clock, window, slots)
+
+-- Drop the ids older than the window, as trim_seen does.
+local keep_from = math.floor((seen - 1) / 5) - slots + 1
+local cut = math.floor((clock - window) / 1000)
+for slot, v in pairs(recs) do
+  local keep = ''
+  if slot >= keep_from then
+    for pos = 1, #v - 11, 12 do
+      if struct.unpack('>I4', v, pos + 8) >= cut then
+        keep = keep .. string.sub(v, pos, pos + 11)
+      end
+    end
+  end
+  if keep ~= v then recs[slot] = keep; changed[slot] = true end
+end
+local gone = {}
+for slot in pairs(changed) do
+  local v = recs[slot]
+  if v and v ~= '' then put('~' .. slot, v) else gone[#gone + 1] = '~' .. slot end
+end
+if seen ~= seen0 then put('~', seen) end
+chunked('HSET', out, 1000)
+chunked('HDEL', gone, 1000)
 return 1
 `)

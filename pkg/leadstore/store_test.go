@@ -79,6 +79,9 @@ func TestStore(t *testing.T) {
 		{"buckets trimmed", testBucketsTrimmed},
 		{"dedupe window bounded", testDedupeBounded},
 		{"link and merge once", testLinkMerge},
+		{"merge remembers the visitor's ids", testMergeRemembersIDs},
+		{"merge of a visitor without history", testMergeEmptyVisitor},
+		{"merge drops ids past the window", testMergeWindow},
 		{"advance conflict", testAdvanceConflict},
 		{"ack several leads at once", testAckAll},
 		{"linked visitor counts nothing", testApplyLinked},
@@ -299,6 +302,90 @@ func testLinkMerge(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 		t.Fatalf("merged state %+v, want blog=2 and the download bucket", res.State)
 	}
 	assertForgotten(t, s, "a1", lead)
+}
+
+// linkAndMerge links anon to lead and merges it, failing t unless this
+// call merged it.
+func linkAndMerge(t *testing.T, s *leadstore.Store, r *rules.Rules, anon, lead string) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := s.Link(ctx, anon, lead)
+	if err != nil {
+		t.Fatalf("link %s: %v", anon, err)
+	}
+	if merged, err := s.Merge(ctx, r, v); err != nil || !merged {
+		t.Fatalf("merge %s: merged=%v err=%v", anon, merged, err)
+	}
+}
+
+// blogViews applies n blog views with ids prefix0.. to e, a millisecond
+// apart from at, and returns them.
+func blogViews(t *testing.T, s *leadstore.Store, r *rules.Rules, e leadstore.Entity,
+	prefix string, n int, at int64) []*leadstreamv1.Event {
+	t.Helper()
+	out := make([]*leadstreamv1.Event, n)
+	for i := range out {
+		out[i] = ev(fmt.Sprintf("%s%d", prefix, i), "page_view", "https://x.example/blog/m",
+			at+int64(i))
+		apply(t, s, e, r, out[i])
+	}
+	return out
+}
+
+// testMergeRemembersIDs merges a visitor whose ids fill several slots
+// into a lead whose ids fill several more: every id of both stays a
+// duplicate on the lead, and the counts add up.
+func testMergeRemembersIDs(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L-many")
+	evs := blogViews(t, s, r, lead, "lm", 12, t0)
+	evs = append(evs, blogViews(t, s, r, leadstore.Anon("a-many"), "vm", 9, t0+100)...)
+	linkAndMerge(t, s, r, "a-many", "L-many")
+	view, err := s.Show(context.Background(), lead)
+	if err != nil {
+		t.Fatalf("show lead: %v", err)
+	}
+	if view.Seen != 21 || view.State.Counts["blog"] != 21 {
+		t.Fatalf("merged lead remembers %d ids and counts %d blog views, want 21 and 21",
+			view.Seen, view.State.Counts["blog"])
+	}
+	for _, x := range evs {
+		if res := apply(t, s, lead, r, x); !res.Duplicate {
+			t.Fatalf("event %s counted again after the merge", x.GetId())
+		}
+	}
+}
+
+// testMergeEmptyVisitor merges a device that never sent an event before
+// its identify: nothing to add, but the lead lists the device.
+func testMergeEmptyVisitor(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L-empty")
+	apply(t, s, lead, r, ev("le", "download", "", t0))
+	linkAndMerge(t, s, r, "a-empty", "L-empty")
+	view, err := s.Show(context.Background(), lead)
+	if err != nil {
+		t.Fatalf("show lead: %v", err)
+	}
+	if len(view.Anons) != 1 || view.Anons[0] != "a-empty" || view.Seen != 1 {
+		t.Fatalf("lead after merging an empty visitor: devices %v, %d ids; want [a-empty], 1",
+			view.Anons, view.Seen)
+	}
+}
+
+// testMergeWindow merges a visitor whose only event is older than the
+// dedupe window at the lead's clock: its id is not kept.
+func testMergeWindow(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	lead := leadstore.Lead("L-late")
+	apply(t, s, lead, r, ev("ll", "download", "", t0+8*24*3600*1000))
+	apply(t, s, leadstore.Anon("a-old"), r, ev("vo", "page_view", "https://x.example/", t0))
+	linkAndMerge(t, s, r, "a-old", "L-late")
+	view, err := s.Show(context.Background(), lead)
+	if err != nil {
+		t.Fatalf("show lead: %v", err)
+	}
+	if view.Seen != 1 {
+		t.Fatalf("lead remembers %d ids, want only its own: the visitor's is past the window",
+			view.Seen)
+	}
 }
 
 // assertForgotten checks that a merged visitor keeps only its link and

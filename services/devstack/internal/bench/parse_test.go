@@ -94,6 +94,8 @@ func TestParseRedisWork(t *testing.T) {
 		{"cpu and scripts", "# CPU\r\nused_cpu_sys:1.5\r\nused_cpu_user:2.25\r\n" +
 			"# Commandstats\r\ncmdstat_evalsha:calls=42,usec=900,usec_per_call=21.4\r\n",
 			redisWork{cpu: 3.75, evals: 42}, false},
+		{"bad usec", "used_cpu_sys:1\nused_cpu_user:1\ncmdstat_get:calls=1,usec=\n",
+			redisWork{}, true},
 		{"no scripts yet", "used_cpu_sys:0.5\nused_cpu_user:0.5\n", redisWork{cpu: 1}, false},
 		{"no cpu", "cmdstat_evalsha:calls=1,usec=2\n", redisWork{}, true},
 		{"bad cpu", "used_cpu_sys:x\nused_cpu_user:1\n", redisWork{}, true},
@@ -103,12 +105,33 @@ func TestParseRedisWork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseRedisWork(tt.info)
-			if (err != nil) != tt.err || got != tt.want {
+			if (err != nil) != tt.err || got.cpu != tt.want.cpu || got.evals != tt.want.evals {
 				t.Fatalf("parseRedisWork = %+v, %v; want %+v, error %v", got, err, tt.want, tt.err)
 			}
 			if err != nil && !errors.Is(err, ErrBadInfo) {
 				t.Errorf("error %v is not ErrBadInfo", err)
 			}
 		})
+	}
+}
+
+// TestRedisWorkByCommand spreads the commands' work over the events and
+// lists the busiest first.
+func TestRedisWorkByCommand(t *testing.T) {
+	w0, err := parseRedisWork("used_cpu_sys:1\nused_cpu_user:1\n" +
+		"cmdstat_evalsha:calls=10,usec=100\ncmdstat_hdel:calls=4,usec=8\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1, err := parseRedisWork("used_cpu_sys:2\nused_cpu_user:1\n" +
+		"cmdstat_evalsha:calls=30,usec=500\ncmdstat_hdel:calls=14,usec=28\n" +
+		"cmdstat_unlink:calls=10,usec=40,usec_per_call=4.00,rejected_calls=0\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := w1.since(w0).byCommand(20, 2)
+	want := "per event: evalsha 1.00 calls 20.0 µs, unlink 0.50 calls 2.0 µs"
+	if got != want {
+		t.Fatalf("byCommand = %q, want %q", got, want)
 	}
 }

@@ -57,8 +57,9 @@ func (b *Bench) redisSuite(ctx context.Context) error {
 	}
 	b.refs[refRedis] = rate
 	b.report.Add(Figure{Group: "redis", Name: "redis apply script, pipelined", Value: rate,
-		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep; %s",
-			len(cmds), pipes, depth, w1.since(w0).perEvent(int64(len(cmds))))})
+		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep; %s; %s",
+			len(cmds), pipes, depth, w1.since(w0).perEvent(int64(len(cmds))),
+			w1.since(w0).byCommand(int64(len(cmds)), 3))})
 	return b.depthCosts(ctx, r)
 }
 

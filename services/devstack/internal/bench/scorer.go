@@ -93,8 +93,8 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) 
 		RefName: "apply script alone, pipelined, same redis-server",
 		Target:  &Target{Ratio: true, Bound: 0.7},
 		Note: fmt.Sprintf("%d events of the lead mix from the events topic to committed "+
-			"offsets, %d partitions; %s", total, eventPartitions,
-			w1.since(w0).perEvent(total))})
+			"offsets, %d partitions; %s; %s", total, eventPartitions,
+			w1.since(w0).perEvent(total), w1.since(w0).byCommand(total, 3))})
 	for _, p := range procs {
 		b.addRSS("scorer", fmt.Sprintf("%d proc run", n), p.child)
 	}

@@ -70,6 +70,9 @@ func (w *Worker) finish(ctx context.Context, b *batch, recs []*kgo.Record,
 // drop forgets the transitions whose ids are in done: a batch before
 // this one published and removed them after this one read them.
 func (b *batch) drop(done map[string]bool) {
+	if len(done) == 0 {
+		return
+	}
 	for id, lp := range b.leads {
 		for tid := range lp.records {
 			if done[tid] {
@@ -102,11 +105,15 @@ func (b *batch) ids() map[string]bool {
 // doubled the events per second there.
 const lanes = 128
 
-// score processes the batch's records by partition and key: records of
-// one key in order, everything else in parallel. Events of one lead under
-// different keys may interleave, as they may across partitions; the
-// store's atomic scripts and epoch checks keep that correct.
-func (w *Worker) score(ctx context.Context, b *batch, recs []*kgo.Record) error {
+// score starts scoring the batch's records by partition and key: records
+// of one key in order, everything else in parallel. Events of one lead
+// under different keys may interleave, as they may across partitions;
+// the store's atomic scripts and epoch checks keep that correct. A lane's
+// records wait for the same lane's records of earlier batches, so a
+// batch can be scored while the batches before it are still being
+// scored: no batch waits for the slowest lane of another. The returned
+// channel yields the error of scoring, nil when every record is scored.
+func (w *Worker) score(ctx context.Context, b *batch, recs []*kgo.Record) <-chan error {
 	r := w.rules()
 	groups := map[laneKey][]*kgo.Record{}
 	for _, rec := range recs {
@@ -114,22 +121,79 @@ func (w *Worker) score(ctx context.Context, b *batch, recs []*kgo.Record) error 
 		groups[k] = append(groups[k], rec)
 	}
 	errc := make(chan error, len(groups))
-	for _, seq := range groups {
+	for k, seq := range groups {
+		turn := w.lanes.enter(k)
 		go func() {
+			err := turn.wait()
 			for _, rec := range seq {
-				if err := w.scoreRecord(ctx, r, b, rec); err != nil {
-					errc <- err
-					return
+				if err != nil {
+					break
 				}
+				err = w.scoreRecord(ctx, r, b, rec)
 			}
-			errc <- nil
+			w.lanes.leave(k, turn, err)
+			errc <- err
 		}()
 	}
-	var errs []error
-	for range groups {
-		errs = append(errs, <-errc)
+	out := make(chan error, 1)
+	go func() {
+		var errs []error
+		for range groups {
+			errs = append(errs, <-errc)
+		}
+		out <- errors.Join(errs...)
+	}()
+	return out
+}
+
+// laneQueue orders each lane's records across batches. A batch's records
+// of a lane take a turn, which starts when the lane's turn before it
+// ends. A turn that fails fails the turns after it without scoring them,
+// so no record of a key is scored past one that was not.
+type laneQueue struct {
+	mu    sync.Mutex
+	tails map[laneKey]*laneTurn // the last turn of each busy lane; guarded by mu
+}
+
+// laneTurn is one batch's turn on a lane.
+type laneTurn struct {
+	before *laneTurn // the turn to wait for; nil when the lane was idle
+	done   chan struct{}
+	err    error // set before done is closed
+}
+
+// enter queues a turn on lane k.
+func (q *laneQueue) enter(k laneKey) *laneTurn {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.tails == nil {
+		q.tails = map[laneKey]*laneTurn{}
 	}
-	return errors.Join(errs...)
+	t := &laneTurn{before: q.tails[k], done: make(chan struct{})}
+	q.tails[k] = t
+	return t
+}
+
+// wait waits for the turn before t and returns its error.
+func (t *laneTurn) wait() error {
+	if t.before == nil {
+		return nil
+	}
+	<-t.before.done
+	err := t.before.err
+	t.before = nil // the chain behind t is no longer needed
+	return err
+}
+
+// leave ends turn t of lane k with err.
+func (q *laneQueue) leave(k laneKey, t *laneTurn, err error) {
+	q.mu.Lock()
+	if q.tails[k] == t {
+		delete(q.tails, k)
+	}
+	q.mu.Unlock()
+	t.err = err
+	close(t.done)
 }
 
 // laneKey names the records of one partition scored in one sequence.

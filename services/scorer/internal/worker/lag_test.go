@@ -15,8 +15,8 @@ import (
 // TestLagPerPartition reads the consumer lag gauge while the worker's
 // first batch is held before it is published: the partitions polled so
 // far report the events behind what was polled, labelled by partition
-// number only, and together they account for no more than the two
-// batches a worker holds at once. Once every event is committed, each of
+// number only, and together they account for no more than the
+// maxInflight batches a worker holds at once. Once every event is committed, each of
 // the 8 partitions reports 0.
 func TestLagPerPartition(t *testing.T) {
 	e := newEnv(t, 15)
@@ -48,9 +48,9 @@ func TestLagPerPartition(t *testing.T) {
 		}
 		polled += end - int64(v)
 	}
-	if polled < 1 || polled > int64(2*e.maxPoll) {
-		t.Fatalf("lag %v says %d events were polled; a worker holds at most two batches "+
-			"of %d", lag, polled, e.maxPoll)
+	if polled < 1 || polled > int64(maxInflight*e.maxPoll) {
+		t.Fatalf("lag %v says %d events were polled; a worker holds at most %d batches "+
+			"of %d", lag, polled, maxInflight, e.maxPoll)
 	}
 	unhold.Do(func() { close(release) })
 
