@@ -23,6 +23,26 @@ type Result struct {
 	LinkedTo string
 }
 
+// RunResult is what ApplyRun found: which events were duplicates, the
+// entity's state before the run and its pending transitions; or, for a
+// visitor linked to a lead meanwhile, LinkedTo and an empty state.
+type RunResult struct {
+	// Duplicates tells, for each event, whether its id had been counted.
+	Duplicates []bool
+	// Before is the state before the run. Replaying the run on it, r.Apply
+	// and r.Prune at its time for each event that is no duplicate, gives
+	// the state after each event, as the script counted it.
+	Before  *rules.State
+	Pending []Pending
+	// LinkedTo is the lead the visitor is linked to; when set, nothing
+	// was counted and the events belong to that lead.
+	LinkedTo string
+}
+
+// MaxRun bounds the events of one ApplyRun, and so how long one script
+// holds Redis.
+const MaxRun = 16
+
 // Apply counts ev for entity e in one script, exactly as r.Apply followed
 // by r.Prune at the event time would: unless its id was counted already,
 // it increments what r.Spec asks for, updates scores, stores traits and
@@ -32,30 +52,60 @@ type Result struct {
 // the redelivery.
 func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Result, error) {
+	res, err := s.ApplyRun(ctx, e, r, []*leadstreamv1.Event{ev})
+	if err != nil {
+		return nil, err
+	}
+	st := res.Before
+	if res.LinkedTo == "" && !res.Duplicates[0] {
+		r.Apply(st, ev)
+		r.Prune(st, ev.GetOccurredAtUnixMs())
+	}
+	return &Result{Duplicate: res.Duplicates[0], State: st, Pending: res.Pending,
+		LinkedTo: res.LinkedTo}, nil
+}
+
+// ApplyRun counts evs, at most MaxRun events of entity e, in order and in
+// one script, each as Apply would.
+func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
+	evs []*leadstreamv1.Event) (*RunResult, error) {
+	if len(evs) == 0 || len(evs) > MaxRun {
+		return nil, fmt.Errorf("apply %d events to %s: %w", len(evs), e.LeadID(), ErrBadRun)
+	}
 	p, err := s.plan(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	keys := []string{s.key(e, partState), s.key(e, partPending), s.key(e, partLink)}
-	v, err := s.runQueued(ctx, "apply", applyScript, keys, applyArgs(s, p, ev))
+	args := []any{s.window.Milliseconds(), s.seenSlots(), len(evs)}
+	for _, ev := range evs {
+		args = appendEventArgs(args, p, ev)
+	}
+	first := evs[0].GetId()
+	v, err := s.runQueued(ctx, "apply", applyScript, keys, args)
 	if err != nil {
-		return nil, fmt.Errorf("apply event %s to %s: %w", ev.GetId(), e.LeadID(), err)
+		return nil, fmt.Errorf("apply event %s to %s: %w", first, e.LeadID(), err)
 	}
 	parts, _ := v.([]any)
 	if lead, ok := linkedReply(parts); ok {
 		// An empty state keeps callers that ignore LinkedTo from
 		// deciding anything on the visitor's behalf.
-		return &Result{LinkedTo: lead, State: rules.NewState()}, nil
+		return &RunResult{LinkedTo: lead, Duplicates: make([]bool, len(evs)),
+			Before: rules.NewState()}, nil
 	}
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), ErrBadReply)
+	flags, _ := parts[0].(string)
+	if len(parts) != 3 || len(flags) != len(evs) {
+		return nil, fmt.Errorf("apply event %s: %w", first, ErrBadReply)
 	}
-	dup, _ := parts[0].(int64)
 	st, pending, err := s.decode(ctx, parts[1:])
 	if err != nil {
-		return nil, fmt.Errorf("apply event %s: %w", ev.GetId(), err)
+		return nil, fmt.Errorf("apply event %s: %w", first, err)
 	}
-	return &Result{Duplicate: dup == 1, State: st, Pending: pending}, nil
+	dups := make([]bool, len(evs))
+	for i := range dups {
+		dups[i] = flags[i] == '1'
+	}
+	return &RunResult{Duplicates: dups, Before: st, Pending: pending}, nil
 }
 
 // linkedReply reads the {2, lead id} answer of the apply script.
@@ -68,9 +118,10 @@ func linkedReply(parts []any) (string, bool) {
 	return lead, code == 2 && lead != ""
 }
 
-// applyArgs encodes the changes ev makes under p's rules for the apply
-// script.
-func applyArgs(s *Store, p *plan, ev *leadstreamv1.Event) []any {
+// appendEventArgs appends to args the block of the apply script's
+// arguments for ev under p's rules: their number, then the changes ev
+// makes.
+func appendEventArgs(args []any, p *plan, ev *leadstreamv1.Event) []any {
 	r := p.rules
 	at := ev.GetOccurredAtUnixMs()
 	day, hour := rules.LocalDay(at, r.Location()), rules.UnixHour(at)
@@ -80,8 +131,8 @@ func applyArgs(s *Store, p *plan, ev *leadstreamv1.Event) []any {
 	}
 	var buf [8]string // most events produce a signal or two
 	sigs := r.AppendSignals(buf[:0], ev)
-	args := make([]any, 0, 16+len(sigs)*6+len(p.prune))
-	args = append(args, seenID(ev.GetId()), at, s.window.Milliseconds(), s.seenSlots(), ident)
+	start := len(args)
+	args = append(args, 0, seenID(ev.GetId()), at, ident)
 
 	var incr, scores []any
 	for _, sig := range sigs {
@@ -105,7 +156,9 @@ func applyArgs(s *Store, p *plan, ev *leadstreamv1.Event) []any {
 	// may start at a half hour), and only then can a bucket fall out of
 	// its window: the script scans for old buckets only on a new mark.
 	args = append(args, day, hour, hour*10+day%10, len(p.prune)/3)
-	return append(args, p.prune...)
+	args = append(args, p.prune...)
+	args[start] = len(args) - start - 1
+	return args
 }
 
 // seenID is what the state remembers of an event id: the first 64 bits

@@ -12,6 +12,8 @@ var (
 	ErrBadPrefix = errors.New("key prefix must be non-empty and free of { and }")
 	// ErrBadDedupe means the dedupe window or size is not positive.
 	ErrBadDedupe = errors.New("dedupe window and size must be positive")
+	// ErrBadRun means ApplyRun got no events or more than MaxRun.
+	ErrBadRun = errors.New("a run holds 1 to MaxRun events")
 	// ErrBadReply means Redis answered a script with an unexpected shape.
 	ErrBadReply = errors.New("unexpected reply from redis")
 )

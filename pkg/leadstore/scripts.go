@@ -106,91 +106,108 @@ local function trim_seen(key, clock, window, slots)
 end
 `
 
-// applyScript deduplicates one event and, when it is new, counts it.
+// applyScript deduplicates a run of events of one entity, in order, and
+// counts each that is new. One call for several events of a device that
+// arrive together (a visit's page views, say) saves Redis most of what a
+// call costs beyond its counting.
 //
 // KEYS: state, pending, link. The link key matters for visitors only:
 // once the visitor is linked to a lead, nothing more counts for it, and
 // the script answers with the lead instead. Checking in the same script
 // closes the gap between looking the link up and counting.
-// ARGV: event id digest, event time, dedupe window ms, dedupe slots,
+// ARGV: dedupe window ms, dedupe slots, the number of events, then for
+// each event the number of its arguments and: its id digest, event time,
 // identified (0|1), then n and n hash fields to increment, then n and n
 // score triples (field, half-life ms, points), then n and n trait pairs
 // (field, value), then the event's day, hour and prune mark, and n prune
 // triples (signal code, days kept, hours kept). Buckets and remembered
 // ids are scanned for pruning only when the mark differs from the one
-// stored in P: with
-// the same hour and day no bucket can have left its window since the last
-// scan, and ids leave theirs at most an hour late.
+// stored in P: with the same hour and day no bucket can have left its
+// window since the last scan, and ids leave theirs at most an hour late.
 //
 // NOTE: after a rules reload that shortens a window, the buckets the new
 // rules no longer need stay until the hour or day changes; they are
 // outside every window, so they only cost memory meanwhile.
 //
-// Returns {duplicate (0|1), state as a flat list (remembered ids
-// included: filtering them out in Lua costs Redis more than sending them),
-// pending as a flat list}, or {2, lead id} when the visitor is linked.
+// Returns {one '0' or '1' per event, '1' for a duplicate; the state
+// before the run as a flat list (remembered ids included: filtering them
+// out in Lua costs Redis more than sending them); pending as a flat
+// list}, or {2, lead id} when the visitor is linked. The caller replays
+// the new events on the state before to evaluate after each of them.
 var applyScript = redis.NewScript(luaHelpers + `
-local function result(dup)
-  return {dup, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
-end
 local linked = redis.call('GET', KEYS[3])
 if linked then return {2, linked} end
-local id, at = ARGV[1], tonumber(ARGV[2])
-local window, slots = tonumber(ARGV[3]), tonumber(ARGV[4])
-if id ~= '' and seen_has(KEYS[1], id, slots) then
-  return result(1)
-end
+local window, slots = tonumber(ARGV[1]), tonumber(ARGV[2])
 
-local clock = tonumber(redis.call('HGET', KEYS[1], 'C') or at)
-if at > clock then clock = at end
-redis.call('HSET', KEYS[1], 'C', string.format('%.0f', clock))
-if id ~= '' then seen_add(KEYS[1], id, math.floor(clock / 1000), slots) end
-if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'I', '1') end
-
-local i = 6
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  redis.call('HINCRBY', KEYS[1], ARGV[i], 1); i = i + 1
-end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  local f, h, pts = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+-- prune drops the buckets and remembered ids out of their windows at the
+-- event's day and hour, once per new mark; i is the event's day argument.
+local function prune(i, clock)
+  local day, hour, mark = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
   i = i + 3
-  local v, t = parse_score(redis.call('HGET', KEYS[1], f))
-  if at >= t then
-    v, t = score_at(v, t, h, at) + pts, at
-  else
-    v = v + pts * decay(t - at, h)
+  if redis.call('HGET', KEYS[1], 'P') == mark then return end
+  redis.call('HSET', KEYS[1], 'P', mark)
+  trim_seen(KEYS[1], clock, window, slots)
+  local cut = {}
+  local n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    cut[ARGV[i]] = {day - tonumber(ARGV[i + 1]), hour - tonumber(ARGV[i + 2])}; i = i + 3
   end
-  redis.call('HSET', KEYS[1], f, fmt_score(v, t))
-end
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2
+  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+    local kind, sig, b = string.match(f, '^([dh])(%w+):(%-?%d+)$')
+    if kind then
+      local c, limit = cut[sig], day
+      if kind == 'h' then limit = hour end
+      if c then
+        if kind == 'd' then limit = c[1] else limit = c[2] end
+      end
+      if tonumber(b) <= limit then redis.call('HDEL', KEYS[1], f) end
+    end
+  end
 end
 
-local day, hour, mark = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
-i = i + 3
-if redis.call('HGET', KEYS[1], 'P') == mark then return result(0) end
-redis.call('HSET', KEYS[1], 'P', mark)
-trim_seen(KEYS[1], clock, window, slots)
-local cut = {}
-n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  cut[ARGV[i]] = {day - tonumber(ARGV[i + 1]), hour - tonumber(ARGV[i + 2])}; i = i + 3
-end
-for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
-  local kind, sig, b = string.match(f, '^([dh])(%w+):(%-?%d+)$')
-  if kind then
-    local c, limit = cut[sig], day
-    if kind == 'h' then limit = hour end
-    if c then
-      if kind == 'd' then limit = c[1] else limit = c[2] end
-    end
-    if tonumber(b) <= limit then redis.call('HDEL', KEYS[1], f) end
+-- count counts the event whose arguments start at i unless its id was
+-- counted before, and reports '1' for a duplicate.
+local function count(i)
+  local id, at = ARGV[i], tonumber(ARGV[i + 1])
+  if id ~= '' and seen_has(KEYS[1], id, slots) then return '1' end
+  local clock = tonumber(redis.call('HGET', KEYS[1], 'C') or at)
+  if at > clock then clock = at end
+  redis.call('HSET', KEYS[1], 'C', string.format('%.0f', clock))
+  if id ~= '' then seen_add(KEYS[1], id, math.floor(clock / 1000), slots) end
+  if ARGV[i + 2] == '1' then redis.call('HSET', KEYS[1], 'I', '1') end
+
+  i = i + 3
+  local n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    redis.call('HINCRBY', KEYS[1], ARGV[i], 1); i = i + 1
   end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    local f, h, pts = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+    i = i + 3
+    local v, t = parse_score(redis.call('HGET', KEYS[1], f))
+    if at >= t then
+      v, t = score_at(v, t, h, at) + pts, at
+    else
+      v = v + pts * decay(t - at, h)
+    end
+    redis.call('HSET', KEYS[1], f, fmt_score(v, t))
+  end
+  n = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, n do
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]); i = i + 2
+  end
+  prune(i, clock)
+  return '0'
 end
-return result(0)
+
+local before = redis.call('HGETALL', KEYS[1])
+local dups, i = {}, 4
+for e = 1, tonumber(ARGV[3]) do
+  dups[e] = count(i + 1)
+  i = i + 1 + tonumber(ARGV[i])
+end
+return {table.concat(dups), before, redis.call('HGETALL', KEYS[2])}
 `)
 
 // readScript returns an entity's state and pending transitions.

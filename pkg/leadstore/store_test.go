@@ -85,6 +85,7 @@ func TestStore(t *testing.T) {
 		{"advance conflict", testAdvanceConflict},
 		{"ack several leads at once", testAckAll},
 		{"linked visitor counts nothing", testApplyLinked},
+		{"a run of events in one call", testApplyRun},
 	}
 	for _, d := range deps {
 		rdb := d.redis.Client(t)
@@ -121,6 +122,17 @@ func apply(t *testing.T, s *leadstore.Store, e leadstore.Entity, r *rules.Rules,
 	if err != nil {
 		t.Fatalf("apply %s: %v", x.GetId(), err)
 	}
+	if res.LinkedTo != "" {
+		return res
+	}
+	// Apply replays the event on the state before it; what the script
+	// stored is what these tests check.
+	stored, _, err := s.Read(context.Background(), e)
+	if err != nil {
+		t.Fatalf("read %s after %s: %v", e.LeadID(), x.GetId(), err)
+	}
+	assertState(t, r, "replayed state after "+x.GetId(), res.State, stored)
+	res.State = stored
 	return res
 }
 
@@ -474,5 +486,62 @@ func testApplyLinked(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	st, _, err := s.Read(ctx, visitor)
 	if err != nil || st.Scores["eng"].Value != 15 {
 		t.Fatalf("visitor after its link: %+v %v; want the one download before it", st, err)
+	}
+}
+
+// testApplyRun counts several events of one lead in one call, one of them
+// twice and one out of order, and checks the duplicates it reports and
+// that replaying the run on the state before gives what the script
+// stored; then a run that is too long, and a run of a linked visitor.
+func testApplyRun(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	ctx := context.Background()
+	lead := leadstore.Lead("L-run")
+	apply(t, s, lead, r, ev("r0", "download", "", t0))
+	a := ev("r1", "page_view", "https://x.example/blog/a", t0+msPerHour())
+	evs := []*leadstreamv1.Event{a,
+		ev("r2", "page_view", "https://x.example/pricing", t0+3*msPerHour()), a,
+		ev("r3", "download", "", t0+2*msPerHour()),
+		ev("r0", "download", "", t0)}
+	res, err := s.ApplyRun(ctx, lead, r, evs)
+	if err != nil {
+		t.Fatalf("apply run: %v", err)
+	}
+	want := []bool{false, false, true, false, true}
+	if fmt.Sprint(res.Duplicates) != fmt.Sprint(want) {
+		t.Fatalf("duplicates %v, want %v", res.Duplicates, want)
+	}
+	replayed := res.Before
+	if replayed.Counts["blog"] != 0 {
+		t.Fatalf("state before the run already counts blog views: %v", replayed.Counts)
+	}
+	for i, x := range evs {
+		if !res.Duplicates[i] {
+			r.Apply(replayed, x)
+			r.Prune(replayed, x.GetOccurredAtUnixMs())
+		}
+	}
+	stored, _, err := s.Read(ctx, lead)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	assertState(t, r, "after the run", replayed, stored)
+	if stored.Counts["blog"] != 1 {
+		t.Fatalf("blog views %d after a run with one, twice", stored.Counts["blog"])
+	}
+
+	long := make([]*leadstreamv1.Event, leadstore.MaxRun+1)
+	for i := range long {
+		long[i] = ev(fmt.Sprintf("long%d", i), "download", "", t0)
+	}
+	if _, err := s.ApplyRun(ctx, lead, r, long); !errors.Is(err, leadstore.ErrBadRun) {
+		t.Fatalf("a run of %d events: %v, want ErrBadRun", len(long), err)
+	}
+
+	if _, err := s.Link(ctx, "dev-run", "L-run"); err != nil {
+		t.Fatalf("link: %v", err)
+	}
+	res, err = s.ApplyRun(ctx, leadstore.Anon("dev-run"), r, evs[:2])
+	if err != nil || res.LinkedTo != "L-run" || len(res.Duplicates) != 2 {
+		t.Fatalf("run of a linked visitor: %+v, %v; want LinkedTo L-run", res, err)
 	}
 }

@@ -5,20 +5,40 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/leadstream/leadstream/pkg/topics"
 )
 
 // scorerSuite measures the scorer from the events topic through Redis to
 // committed offsets, with one scorer process and then two, against the
-// Redis ceiling.
+// Redis ceiling. The lead mix is produced lead after lead, so a device's
+// events lie back to back in its partition, as in a visit or a backlog,
+// and the scorer applies them in runs. It is measured once more with
+// every lead's events spread over the whole topic, one event per lead
+// at a time, where every run is a single event.
 func (b *Bench) scorerSuite(ctx context.Context) error {
+	recs, err := b.eventRecords("", b.cfg.Events)
+	if err != nil {
+		return err
+	}
+	counts := pick(b.cfg.Quick, []int{1}, []int{1, 2})
+	if err := b.scoreTopic(ctx, recs, counts, "back to back"); err != nil {
+		return err
+	}
+	return b.scoreTopic(ctx, interleave(recs), []int{1}, "interleaved")
+}
+
+// scoreTopic produces recs to a new topic and scores it with each count
+// of scorer processes in turn.
+func (b *Bench) scoreTopic(ctx context.Context, recs []*kgo.Record, counts []int,
+	order string) error {
 	ts := b.topicSet()
 	if err := b.createTopics(ctx, ts); err != nil {
 		return err
 	}
-	recs, err := b.eventRecords(ts.events, b.cfg.Events)
-	if err != nil {
-		return err
+	for _, r := range recs {
+		r.Topic = ts.events
 	}
 	cl, err := b.client()
 	if err != nil {
@@ -28,13 +48,26 @@ func (b *Bench) scorerSuite(ctx context.Context) error {
 	if _, err := produceAll(ctx, cl, recs); err != nil {
 		return err
 	}
-	counts := pick(b.cfg.Quick, []int{1}, []int{1, 2})
 	for _, n := range counts {
-		if err := b.scoreWith(ctx, ts, n, int64(len(recs))); err != nil {
+		if err := b.scoreWith(ctx, ts, n, int64(len(recs)), order); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// interleave reorders the records of the lead mix, eight per lead, so
+// that every lead's first event comes before any lead's second, and so
+// on; each lead's events keep their order.
+func interleave(recs []*kgo.Record) []*kgo.Record {
+	const perLead = 8
+	out := make([]*kgo.Record, 0, len(recs))
+	for k := range perLead {
+		for i := k; i < len(recs); i += perLead {
+			out = append(out, recs[i])
+		}
+	}
+	return out
 }
 
 // createTopics creates the topics of a pipeline with devstack's
@@ -56,7 +89,8 @@ func (b *Bench) createTopics(ctx context.Context, ts topicSet) error {
 
 // scoreWith runs n scorers in a fresh group and key prefix over the
 // whole events topic and records their rate.
-func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) error {
+func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64,
+	order string) error {
 	group, prefix := b.name("scorer"), b.name("ls")
 	var procs []*service
 	defer func() {
@@ -88,15 +122,19 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64) 
 	if dead, err := b.endOffsets(ctx, ts.deadletter); err != nil || dead > 0 {
 		return fmt.Errorf("scorer dead-lettered %d events (%v)", dead, err)
 	}
-	b.report.Add(Figure{Group: "scorer", Name: fmt.Sprintf("scorer end to end, %d proc", n),
+	name := fmt.Sprintf("scorer end to end, %d proc", n)
+	if order != "back to back" {
+		name += ", " + order
+	}
+	b.report.Add(Figure{Group: "scorer", Name: name,
 		Value: rate, Unit: "ev/s", Reference: b.refs[refRedis],
 		RefName: "apply script alone, pipelined, same redis-server",
 		Target:  &Target{Ratio: true, Bound: 0.7},
-		Note: fmt.Sprintf("%d events of the lead mix from the events topic to committed "+
-			"offsets, %d partitions; %s; %s", total, eventPartitions,
+		Note: fmt.Sprintf("%d events of the lead mix, each device's %s, from the events "+
+			"topic to committed offsets, %d partitions; %s; %s", total, order, eventPartitions,
 			w1.since(w0).perEvent(total), w1.since(w0).byCommand(total, 3))})
 	for _, p := range procs {
-		b.addRSS("scorer", fmt.Sprintf("%d proc run", n), p.child)
+		b.addRSS("scorer", fmt.Sprintf("%d proc run, %s", n, order), p.child)
 	}
 	return nil
 }

@@ -25,8 +25,8 @@ type Store interface {
 	Merged(anonID string) (string, bool)
 	Link(ctx context.Context, anonID, leadID string) (*leadstore.Visitor, error)
 	Merge(ctx context.Context, r *rules.Rules, v *leadstore.Visitor) (bool, error)
-	Apply(ctx context.Context, e leadstore.Entity, r *rules.Rules,
-		ev *leadstreamv1.Event) (*leadstore.Result, error)
+	ApplyRun(ctx context.Context, e leadstore.Entity, r *rules.Rules,
+		evs []*leadstreamv1.Event) (*leadstore.RunResult, error)
 	Read(ctx context.Context, e leadstore.Entity) (*rules.State, []leadstore.Pending, error)
 	Advance(ctx context.Context, e leadstore.Entity, fromEpoch int64, stage rules.Stage,
 		epoch int64, recs []leadstore.Pending) error
@@ -34,12 +34,13 @@ type Store interface {
 
 var _ Store = (*leadstore.Store)(nil)
 
-// Outcome is what processing one event did.
+// Outcome is what processing a run of events did.
 type Outcome struct {
-	// Entity is whom the event counted for.
+	// Entity is whom the events counted for.
 	Entity leadstore.Entity
-	// Duplicate is true when the event had been counted before.
-	Duplicate bool
+	// Duplicates tells, for each event, whether it had been counted
+	// before.
+	Duplicates []bool
 	// Pending holds every transition of Entity still to be published,
 	// including ones recorded for earlier events.
 	Pending []leadstore.Pending
@@ -62,46 +63,126 @@ func New(store Store) *Processor {
 // causes. ev must have passed Validate.
 func (p *Processor) Process(ctx context.Context, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Outcome, error) {
-	e, err := p.entity(ctx, r, ev)
+	return p.ProcessRun(ctx, r, []*leadstreamv1.Event{ev})
+}
+
+// Runnable reports whether ev and next may be processed in one run: the
+// same ids, so the same entity, and no identify to link in between.
+func Runnable(ev, next *leadstreamv1.Event) bool {
+	anon, lead := ev.GetAnonymousId(), ev.GetLeadId()
+	return (anon == "" || lead == "") && next.GetAnonymousId() == anon &&
+		next.GetLeadId() == lead
+}
+
+// ProcessRun counts evs, valid events of one device or lead in order (see
+// Runnable), in one step of the store, and records the transitions each
+// causes as if they came one by one.
+func (p *Processor) ProcessRun(ctx context.Context, r *rules.Rules,
+	evs []*leadstreamv1.Event) (*Outcome, error) {
+	first := evs[0]
+	e, err := p.entity(ctx, r, first)
 	if err != nil {
 		return nil, err
 	}
-	res, err := p.store.Apply(ctx, e, r, ev)
+	res, err := p.store.ApplyRun(ctx, e, r, evs)
 	if err == nil && res.LinkedTo != "" {
 		// The visitor was linked to a lead, here or by another worker:
-		// the event counts for the lead once the visitor's history is in
+		// the events count for the lead once the visitor's history is in
 		// it. A worker that stopped between linking and merging left that
-		// history outside, and this event, redelivered, may be in it: the
-		// merge brings its id along, so the lead sees a duplicate.
+		// history outside, and these events, redelivered, may be in it:
+		// the merge brings their ids along, so the lead sees duplicates.
 		e = leadstore.Lead(res.LinkedTo)
-		if err = p.linkAndMerge(ctx, r, ev.GetAnonymousId(), res.LinkedTo); err == nil {
-			res, err = p.store.Apply(ctx, e, r, ev)
+		if err = p.linkAndMerge(ctx, r, first.GetAnonymousId(), res.LinkedTo); err == nil {
+			res, err = p.store.ApplyRun(ctx, e, r, evs)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := &Outcome{Entity: e, Duplicate: res.Duplicate, Pending: res.Pending}
+	out := &Outcome{Entity: e, Duplicates: res.Duplicates, Pending: res.Pending}
+	if err := p.decide(ctx, r, out, res.Before, evs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
-	// A duplicate is evaluated too: if the process that first counted it
-	// stopped before recording its transitions, this records them now.
-	st := res.State
+// decide replays the run on st, the state before it, evaluates after each
+// event, and records every stage change in one conditional step, filling
+// out.Decided and out.Pending. When the stage changed meanwhile, it reads
+// the lead again and evaluates at the last event. A duplicate is
+// evaluated too: if the process that first counted it stopped before
+// recording its transitions, this records them now.
+func (p *Processor) decide(ctx context.Context, r *rules.Rules, out *Outcome,
+	st *rules.State, evs []*leadstreamv1.Event) error {
+	from := st.Epoch
+	var decided []*leadstreamv1.Transition
+	for i, ev := range evs {
+		if !out.Duplicates[i] {
+			r.Apply(st, ev)
+			r.Prune(st, ev.GetOccurredAtUnixMs())
+		}
+		decided = append(decided, p.evaluate(r, out.Entity, st, ev)...)
+	}
+	last := evs[len(evs)-1]
 	for range maxConflicts {
-		decided, err := p.advance(ctx, r, e, st, ev)
+		if len(decided) == 0 {
+			return nil
+		}
+		recs := make([]leadstore.Pending, len(decided))
+		for i, t := range decided {
+			b, err := Marshal(t)
+			if err != nil {
+				return err
+			}
+			recs[i] = leadstore.Pending{ID: t.GetId(), Record: b}
+		}
+		err := p.store.Advance(ctx, out.Entity, from, st.Stage, st.Epoch, recs)
 		if err == nil {
 			out.Decided = decided
-			out.Pending = appendPending(out.Pending, decided)
-			return out, nil
+			out.Pending = appendPending(out.Pending, recs)
+			return nil
 		}
 		if !errors.Is(err, leadstore.ErrConflict) {
-			return nil, err
+			return err
 		}
-		if st, out.Pending, err = p.store.Read(ctx, e); err != nil {
-			return nil, err
+		if st, out.Pending, err = p.store.Read(ctx, out.Entity); err != nil {
+			return err
+		}
+		from = st.Epoch
+		decided = p.evaluate(r, out.Entity, st, last)
+	}
+	return fmt.Errorf("score event %s for %s: %w", last.GetId(), out.Entity.LeadID(),
+		leadstore.ErrConflict)
+}
+
+// evaluate evaluates st at ev's time, moves st to the stages it reaches,
+// and returns their transitions.
+func (p *Processor) evaluate(r *rules.Rules, e leadstore.Entity, st *rules.State,
+	ev *leadstreamv1.Event) []*leadstreamv1.Transition {
+	trs := r.Evaluate(st, ev.GetOccurredAtUnixMs())
+	out := make([]*leadstreamv1.Transition, len(trs))
+	for i, tr := range trs {
+		out[i] = Build(r, e.LeadID(), st, st.Epoch+int64(i)+1, tr, ev, p.now())
+	}
+	if len(trs) > 0 {
+		st.Stage = trs[len(trs)-1].To
+		st.Epoch += int64(len(trs))
+	}
+	return out
+}
+
+// appendPending adds recs to pending, skipping ids already there.
+func appendPending(pending, recs []leadstore.Pending) []leadstore.Pending {
+	have := make(map[string]bool, len(pending))
+	for _, p := range pending {
+		have[p.ID] = true
+	}
+	for _, rec := range recs {
+		if !have[rec.ID] {
+			pending = append(pending, rec)
 		}
 	}
-	return nil, fmt.Errorf("score event %s for %s: %w", ev.GetId(), e.LeadID(),
-		leadstore.ErrConflict)
+	return pending
 }
 
 // entity finds whom ev counts for. An event with both ids links the
@@ -148,47 +229,4 @@ func (p *Processor) linkAndMerge(ctx context.Context, r *rules.Rules, anon, lead
 		}
 	}
 	return nil
-}
-
-// advance evaluates st at the event's time and, when stages change,
-// records them with their transitions in one conditional step.
-func (p *Processor) advance(ctx context.Context, r *rules.Rules, e leadstore.Entity,
-	st *rules.State, ev *leadstreamv1.Event) ([]*leadstreamv1.Transition, error) {
-	at := ev.GetOccurredAtUnixMs()
-	trs := r.Evaluate(st, at)
-	if len(trs) == 0 {
-		return nil, nil
-	}
-	decided := make([]*leadstreamv1.Transition, len(trs))
-	recs := make([]leadstore.Pending, len(trs))
-	for i, tr := range trs {
-		t := Build(r, e.LeadID(), st, st.Epoch+int64(i)+1, tr, ev, p.now())
-		b, err := Marshal(t)
-		if err != nil {
-			return nil, err
-		}
-		decided[i], recs[i] = t, leadstore.Pending{ID: t.GetId(), Record: b}
-	}
-	last := trs[len(trs)-1].To
-	if err := p.store.Advance(ctx, e, st.Epoch, last, st.Epoch+int64(len(trs)), recs); err != nil {
-		return nil, err
-	}
-	return decided, nil
-}
-
-// appendPending adds the records of decided to pending, skipping ids
-// already there.
-func appendPending(pending []leadstore.Pending,
-	decided []*leadstreamv1.Transition) []leadstore.Pending {
-	have := make(map[string]bool, len(pending))
-	for _, p := range pending {
-		have[p.ID] = true
-	}
-	for _, t := range decided {
-		if !have[t.GetId()] {
-			b, _ := Marshal(t)
-			pending = append(pending, leadstore.Pending{ID: t.GetId(), Record: b})
-		}
-	}
-	return pending
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"sort"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -66,28 +67,77 @@ func TestProcessMatchesSimulator(t *testing.T) {
 				if err != nil {
 					t.Fatalf("new store: %v", err)
 				}
-				compare(t, r, store, workloadEvents(t, int64(7+i)))
+				compare(t, r, store, workloadEvents(t, int64(7+i)), 1)
 			})
 		}
 	}
 }
 
+// TestProcessRunMatchesSimulator is TestProcessMatchesSimulator with
+// consecutive events of one device or lead processed as runs: every
+// transition must still be decided by the event that causes it, with
+// its reasons and epoch, as if the events came one by one.
+func TestProcessRunMatchesSimulator(t *testing.T) {
+	deps := map[string]*testenv.Redis{"single": testenv.StartRedis(t),
+		"cluster": testenv.StartRedisCluster(t)}
+	for name, dep := range deps {
+		t.Run(name, func(t *testing.T) {
+			r := loadRules(t, "../../testdata/rules.yaml")
+			store, err := leadstore.New(dep.Client(t), testenv.Prefix(t)+"ls")
+			if err != nil {
+				t.Fatalf("new store: %v", err)
+			}
+			compare(t, r, store, byDevice(workloadEvents(t, 9)), leadstore.MaxRun)
+		})
+	}
+}
+
+// byDevice orders events by record key, keeping each key's order, as a
+// partition under a backlog delivers a device's events back to back.
+func byDevice(evs []*leadstreamv1.Event) []*leadstreamv1.Event {
+	key := func(ev *leadstreamv1.Event) string {
+		if ev.GetAnonymousId() != "" {
+			return ev.GetAnonymousId()
+		}
+		return ev.GetLeadId()
+	}
+	out := append([]*leadstreamv1.Event(nil), evs...)
+	sort.SliceStable(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return out
+}
+
+// compare processes events in order, in runs of at most maxRun
+// consecutive events that scoring.Runnable allows, and demands the
+// simulator's transitions and final states.
 func compare(t *testing.T, r *rules.Rules, store *leadstore.Store,
-	events []*leadstreamv1.Event) {
+	events []*leadstreamv1.Event, maxRun int) {
 	t.Helper()
 	ctx := context.Background()
 	sim := rules.NewSimulator(r)
 	p := scoring.New(store)
-	transitions := 0
-	for _, ev := range events {
-		want := sim.Process(ev)
-		out, err := p.Process(ctx, r, ev)
-		if err != nil {
-			t.Fatalf("process %s: %v", ev.GetId(), err)
+	transitions, runs := 0, 0
+	for i := 0; i < len(events); {
+		n := 1
+		for i+n < len(events) && n < maxRun && scoring.Runnable(events[i], events[i+n]) {
+			n++
 		}
+		run := events[i : i+n]
+		i += n
+		var want []rules.LeadTransition
+		for _, ev := range run {
+			want = append(want, sim.Process(ev)...)
+		}
+		out, err := p.ProcessRun(ctx, r, run)
+		if err != nil {
+			t.Fatalf("process %s: %v", run[0].GetId(), err)
+		}
+		if n > 1 {
+			runs++
+		}
+		ev := run[0]
 		if len(out.Decided) != len(want) {
-			t.Fatalf("event %s: decided %d transitions, simulator %d (%+v)", ev.GetId(),
-				len(out.Decided), len(want), want)
+			t.Fatalf("run from event %s (%d events): decided %d transitions, simulator %d "+
+				"(%+v)", ev.GetId(), n, len(out.Decided), len(want), want)
 		}
 		for i, w := range want {
 			got := out.Decided[i]
@@ -100,6 +150,9 @@ func compare(t *testing.T, r *rules.Rules, store *leadstore.Store,
 	}
 	if transitions == 0 {
 		t.Fatal("the workload caused no transition; the test proves nothing")
+	}
+	if maxRun > 1 && runs < 10 {
+		t.Fatalf("only %d runs of more than one event; the test proves little", runs)
 	}
 	for _, id := range sim.Leads() {
 		want, _ := sim.Lead(id)
@@ -122,8 +175,8 @@ func compare(t *testing.T, r *rules.Rules, store *leadstore.Store,
 			}
 		}
 	}
-	t.Logf("%d events, %d transitions, %d leads agree", len(events), transitions,
-		len(sim.Leads()))
+	t.Logf("%d events (%d runs of several), %d transitions, %d leads agree", len(events),
+		runs, transitions, len(sim.Leads()))
 }
 
 func cutAnon(id string) (string, bool) {

@@ -125,11 +125,8 @@ func (w *Worker) score(ctx context.Context, b *batch, recs []*kgo.Record) <-chan
 		turn := w.lanes.enter(k)
 		go func() {
 			err := turn.wait()
-			for _, rec := range seq {
-				if err != nil {
-					break
-				}
-				err = w.scoreRecord(ctx, r, b, rec)
+			if err == nil {
+				err = w.scoreLane(ctx, r, b, seq)
 			}
 			w.lanes.leave(k, turn, err)
 			errc <- err
@@ -211,44 +208,76 @@ func laneOf(key []byte) uint32 {
 	return h % lanes
 }
 
-// scoreRecord scores one record, retrying store failures until ctx ends.
-func (w *Worker) scoreRecord(ctx context.Context, r *rules.Rules, b *batch,
-	rec *kgo.Record) error {
-	ev, err := scoring.Decode(rec.Value)
-	if err != nil {
-		b.addPoison(rec, err)
-		w.m.events.WithLabelValues("poison").Inc()
-		return nil
+// scoreLane scores a lane's records in order. Consecutive events of one
+// device or lead (see scoring.Runnable) go to the store as one run, a
+// visit's page views in one script, say; a poison record is set aside
+// for the dead-letter topic and ends the run before it.
+func (w *Worker) scoreLane(ctx context.Context, r *rules.Rules, b *batch,
+	seq []*kgo.Record) error {
+	evs := make([]*leadstreamv1.Event, len(seq))
+	for i, rec := range seq {
+		ev, err := scoring.Decode(rec.Value)
+		if err != nil {
+			b.addPoison(rec, err)
+			w.m.events.WithLabelValues("poison").Inc()
+			continue
+		}
+		evs[i] = ev
 	}
+	for i := 0; i < len(seq); {
+		if evs[i] == nil {
+			i++
+			continue
+		}
+		n := 1
+		for i+n < len(seq) && n < leadstore.MaxRun && evs[i+n] != nil &&
+			scoring.Runnable(evs[i], evs[i+n]) {
+			n++
+		}
+		if err := w.scoreRun(ctx, r, b, seq[i:i+n], evs[i:i+n]); err != nil {
+			return err
+		}
+		i += n
+	}
+	return nil
+}
+
+// scoreRun scores a run of events, retrying store failures until ctx
+// ends.
+func (w *Worker) scoreRun(ctx context.Context, r *rules.Rules, b *batch, recs []*kgo.Record,
+	evs []*leadstreamv1.Event) error {
 	for attempt := 1; ; attempt++ {
-		out, err := w.proc.Process(ctx, r, ev)
+		out, err := w.proc.ProcessRun(ctx, r, evs)
 		if err == nil {
 			b.add(out)
-			w.countEvent(out, rec)
+			w.countEvents(out, recs)
 			return nil
 		}
+		first := recs[0]
 		if ctx.Err() != nil {
-			return fmt.Errorf("score event %s: %w", ev.GetId(), err)
+			return fmt.Errorf("score event %s: %w", evs[0].GetId(), err)
 		}
-		w.log.Warn("scoring event failed, retrying", zap.String("event_id", ev.GetId()),
-			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset),
-			zap.Int("attempt", attempt), zap.Error(err))
+		w.log.Warn("scoring events failed, retrying", zap.String("event_id", evs[0].GetId()),
+			zap.Int("events", len(evs)), zap.Int32("partition", first.Partition),
+			zap.Int64("offset", first.Offset), zap.Int("attempt", attempt), zap.Error(err))
 		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return fmt.Errorf("score event %s: %w", ev.GetId(), err)
+			return fmt.Errorf("score event %s: %w", evs[0].GetId(), err)
 		}
 	}
 }
 
-func (w *Worker) countEvent(out *scoring.Outcome, rec *kgo.Record) {
-	outcome := "applied"
-	if out.Duplicate {
-		outcome = "duplicate"
+func (w *Worker) countEvents(out *scoring.Outcome, recs []*kgo.Record) {
+	for _, dup := range out.Duplicates {
+		outcome := "applied"
+		if dup {
+			outcome = "duplicate"
+		}
+		w.m.events.WithLabelValues(outcome).Inc()
 	}
-	w.m.events.WithLabelValues(outcome).Inc()
 	for _, t := range out.Decided {
 		w.log.Debug("stage changed", zap.String("lead_id", t.GetLeadId()),
 			zap.String("event_id", t.GetEventId()), zap.String("to", t.GetTo().String()),
-			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
+			zap.Int32("partition", recs[0].Partition), zap.Int64("offset", recs[0].Offset))
 	}
 }
 
