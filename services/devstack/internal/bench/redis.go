@@ -16,10 +16,11 @@ import (
 )
 
 // Pipelining of the Redis ceiling: pipes concurrent pipelines of depth
-// commands each.
+// commands each, replayed ceilingTries times.
 const (
-	pipes = 4
-	depth = 64
+	pipes        = 4
+	depth        = 64
+	ceilingTries = 3
 )
 
 // redisSuite measures the lead store's apply script alone, driven by
@@ -37,29 +38,39 @@ func (b *Bench) redisSuite(ctx context.Context) error {
 	if err := st.Load(ctx); err != nil {
 		return err
 	}
-	prefix := b.name("ls")
-	events := mixEvents(prefix, b.cfg.Events)
-	cmds, err := applyCommands(ctx, b.rdb, prefix, r, events)
-	if err != nil {
-		return err
-	}
-	w0, err := readRedisWork(ctx, b.rdb)
-	if err != nil {
-		return err
-	}
-	rate, err := b.replay(ctx, cmds)
-	if err != nil {
-		return err
-	}
-	w1, err := readRedisWork(ctx, b.rdb)
-	if err != nil {
-		return err
+	// The ceiling is the best of a few replays, each on fresh leads: one
+	// replay moves by some 10% from run to run on a shared machine, and
+	// a ceiling that happened to come out low would flatter the scorer.
+	var rate float64
+	var work redisWork
+	var events int
+	for range ceilingTries {
+		prefix := b.name("ls")
+		cmds, err := applyCommands(ctx, b.rdb, prefix, r, mixEvents(prefix, b.cfg.Events))
+		if err != nil {
+			return err
+		}
+		w0, err := readRedisWork(ctx, b.rdb)
+		if err != nil {
+			return err
+		}
+		got, err := b.replay(ctx, cmds)
+		if err != nil {
+			return err
+		}
+		w1, err := readRedisWork(ctx, b.rdb)
+		if err != nil {
+			return err
+		}
+		if got > rate {
+			rate, work, events = got, w1.since(w0), len(cmds)
+		}
 	}
 	b.refs[refRedis] = rate
 	b.report.Add(Figure{Group: "redis", Name: "redis apply script, pipelined", Value: rate,
-		Unit: "ev/s", Note: fmt.Sprintf("%d events of the lead mix, %d pipelines x %d deep; %s; %s",
-			len(cmds), pipes, depth, w1.since(w0).perEvent(int64(len(cmds))),
-			w1.since(w0).byCommand(int64(len(cmds)), 3))})
+		Unit: "ev/s", Note: fmt.Sprintf("best of %d replays of %d events of the lead mix, "+
+			"%d pipelines x %d deep; %s; %s", ceilingTries, events, pipes, depth,
+			work.perEvent(int64(events)), work.byCommand(int64(events), 3))})
 	return b.depthCosts(ctx, r)
 }
 
