@@ -168,11 +168,11 @@ func (w *Worker) Ping(ctx context.Context) error {
 // proceed.
 const allowEvery = 500 * time.Millisecond
 
-// maxInflight bounds the batches in hand at once. One batch waits for its
-// slowest lane, a device with several events in a row, say; scoring the
-// next ones meanwhile keeps Redis busy. In the scorer benchmark, four
-// batches of 500 records went about as fast as one batch of 5,000, and
-// eight some 5% faster than four, with two scorers more.
+// maxInflight bounds the batches in hand at once. One batch waits for its slowest lane, a device with several
+// events in a row, say; scoring the next ones meanwhile keeps Redis busy.
+// In the scorer benchmark, four batches of 500 records went about as fast
+// as one batch of 5,000, and eight some 5% faster than four, with two
+// scorers more.
 const maxInflight = 8
 
 // pollWait is how long a worker with batches in hand waits for more
@@ -209,6 +209,15 @@ func (w *Worker) Run(ctx context.Context) error {
 			w.log.Info("scorer worker stopping", zap.String("group", w.cfg.Group))
 			return nil
 		}
+		// A worker that has caught up (its last poll was not a full one)
+		// scores a batch before it polls the next, as records keep
+		// coming: every batch is published and committed after the one
+		// before it, so many small batches would queue behind each
+		// other's Kafka round trips, where fewer, larger ones keep the
+		// time from an event to its transition short.
+		if n := len(hand); n > 0 && !hand[n-1].full {
+			<-hand[n-1].scored
+		}
 		if err := hand.waitBelow(maxInflight); err != nil {
 			return err
 		}
@@ -219,7 +228,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.m.observeLag(fetches)
 		recs := fetches.Records()
 		if idle = len(recs) == 0; !idle {
-			hand = append(hand, w.start(ctx, recs, hand))
+			f := w.start(ctx, recs, hand)
+			f.full = len(recs) >= w.cfg.MaxPoll/2
+			hand = append(hand, f)
 		}
 	}
 }
@@ -243,8 +254,14 @@ func (w *Worker) poll(ctx context.Context, busy bool) kgo.Fetches {
 
 // inflight is a batch being scored, published and committed.
 type inflight struct {
-	done chan struct{}
-	err  error
+	// scored is closed once every record is scored, done once the batch
+	// is committed or failed.
+	scored chan struct{}
+	done   chan struct{}
+	err    error
+	// full is set when the batch had at least half of MaxPoll records:
+	// the worker was behind when it polled it.
+	full bool
 	// published holds the ids of the transitions it publishes, known
 	// once done: later batches, scored meanwhile, may have read them as
 	// pending still and must not publish them again.
@@ -301,12 +318,13 @@ func (w *Worker) start(ctx context.Context, recs []*kgo.Record, before inHand) *
 	b := &batch{leads: map[string]*leadPending{}}
 	scored := w.score(work, b, recs)
 	before = append(inHand(nil), before...)
-	next := &inflight{done: make(chan struct{})}
+	next := &inflight{scored: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(next.done)
 		defer cancel()
 		defer stop()
 		err := <-scored
+		close(next.scored)
 		if berr := before.waitAll(); berr != nil {
 			err = berr
 		}
