@@ -168,11 +168,11 @@ func (w *Worker) Ping(ctx context.Context) error {
 // proceed.
 const allowEvery = 500 * time.Millisecond
 
-// maxInflight bounds the batches in hand at once. One batch waits for its slowest lane, a device with several
-// events in a row, say; scoring the next ones meanwhile keeps Redis busy.
-// In the scorer benchmark, four batches of 500 records went about as fast
-// as one batch of 5,000, and eight some 5% faster than four, with two
-// scorers more.
+// maxInflight bounds the batches in hand at once. One batch waits for its
+// slowest lane, a device with several events in a row, say; scoring the
+// next ones meanwhile keeps Redis busy. In the scorer benchmark, four
+// batches of 500 records went about as fast as one batch of 5,000, and
+// eight some 5% faster than four, with two scorers more.
 const maxInflight = 8
 
 // pollWait is how long a worker with batches in hand waits for more
