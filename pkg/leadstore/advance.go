@@ -25,22 +25,29 @@ func (s *Store) Read(ctx context.Context, e Entity) (*rules.State, []Pending, er
 
 // Advance sets e's stage and epoch and records the transitions that lead
 // there as pending, in one step, but only if e's epoch is still
-// fromEpoch; otherwise it returns ErrConflict and changes nothing.
+// fromEpoch; otherwise it returns ErrConflict and changes nothing. known
+// is the version of the state the caller evaluated; the state's new
+// version is returned when nothing else changed the state since, so the
+// caller's state, at the new stage, is the stored one; otherwise "".
 func (s *Store) Advance(ctx context.Context, e Entity, fromEpoch int64, stage rules.Stage,
-	epoch int64, recs []Pending) error {
-	args := []any{fromEpoch, int(stage), epoch}
+	epoch int64, recs []Pending, known string) (string, error) {
+	version := s.newVersion()
+	args := []any{fromEpoch, int(stage), epoch, known, version}
 	for _, p := range recs {
 		args = append(args, p.ID, p.Record)
 	}
 	keys := []string{s.key(e, partState), s.key(e, partPending)}
 	v, err := s.runQueued(ctx, "advance", advanceScript, keys, args)
 	if err != nil {
-		return fmt.Errorf("advance %s to %s: %w", e.LeadID(), stage, err)
+		return "", fmt.Errorf("advance %s to %s: %w", e.LeadID(), stage, err)
 	}
-	if n, _ := v.(int64); n != 1 {
-		return fmt.Errorf("advance %s from epoch %d: %w", e.LeadID(), fromEpoch, ErrConflict)
+	switch n, _ := v.(int64); n {
+	case 1:
+		return version, nil
+	case 2:
+		return "", nil
 	}
-	return nil
+	return "", fmt.Errorf("advance %s from epoch %d: %w", e.LeadID(), fromEpoch, ErrConflict)
 }
 
 // Ack removes the pending transitions ids of e once they are published.

@@ -31,9 +31,12 @@ type RunResult struct {
 	Duplicates []bool
 	// Before is the state before the run. Replaying the run on it, r.Apply
 	// and r.Prune at its time for each event that is no duplicate, gives
-	// the state after each event, as the script counted it.
+	// the state after each event, as the script counted it. It is nil
+	// when the state was at the version the caller said it knows.
 	Before  *rules.State
 	Pending []Pending
+	// Version is the state's version after the run.
+	Version string
 	// LinkedTo is the lead the visitor is linked to; when set, nothing
 	// was counted and the events belong to that lead.
 	LinkedTo string
@@ -52,7 +55,7 @@ const MaxRun = 16
 // the redelivery.
 func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 	ev *leadstreamv1.Event) (*Result, error) {
-	res, err := s.ApplyRun(ctx, e, r, []*leadstreamv1.Event{ev})
+	res, err := s.ApplyRun(ctx, e, r, []*leadstreamv1.Event{ev}, "")
 	if err != nil {
 		return nil, err
 	}
@@ -66,9 +69,11 @@ func (s *Store) Apply(ctx context.Context, e Entity, r *rules.Rules,
 }
 
 // ApplyRun counts evs, at most MaxRun events of entity e, in order and in
-// one script, each as Apply would.
+// one script, each as Apply would. known is the version of e's state the
+// caller holds, or "": when the state is still at it, the reply leaves
+// the state out and Before is nil.
 func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
-	evs []*leadstreamv1.Event) (*RunResult, error) {
+	evs []*leadstreamv1.Event, known string) (*RunResult, error) {
 	if len(evs) == 0 || len(evs) > MaxRun {
 		return nil, fmt.Errorf("apply %d events to %s: %w", len(evs), e.LeadID(), ErrBadRun)
 	}
@@ -77,7 +82,7 @@ func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
 		return nil, err
 	}
 	keys := []string{s.key(e, partState), s.key(e, partPending), s.key(e, partLink)}
-	args := []any{s.window.Milliseconds(), s.seenSlots(), len(evs)}
+	args := []any{s.window.Milliseconds(), s.seenSlots(), known, s.newVersion(), len(evs)}
 	for _, ev := range evs {
 		args = appendEventArgs(args, p, ev)
 	}
@@ -93,19 +98,30 @@ func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
 		return &RunResult{LinkedTo: lead, Duplicates: make([]bool, len(evs)),
 			Before: rules.NewState()}, nil
 	}
-	flags, _ := parts[0].(string)
-	if len(parts) != 3 || len(flags) != len(evs) {
+	if len(parts) != 4 {
 		return nil, fmt.Errorf("apply event %s: %w", first, ErrBadReply)
 	}
-	st, pending, err := s.decode(ctx, parts[1:])
+	flags, _ := parts[0].(string)
+	version, _ := parts[3].(string)
+	unchanged := parts[1] == nil
+	if len(flags) != len(evs) || (unchanged && (known == "" || version == "")) {
+		return nil, fmt.Errorf("apply event %s: %w", first, ErrBadReply)
+	}
+	if unchanged {
+		parts[1] = []any{}
+	}
+	st, pending, err := s.decode(ctx, parts[1:3])
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s: %w", first, err)
+	}
+	if unchanged {
+		st = nil
 	}
 	dups := make([]bool, len(evs))
 	for i := range dups {
 		dups[i] = flags[i] == '1'
 	}
-	return &RunResult{Duplicates: dups, Before: st, Pending: pending}, nil
+	return &RunResult{Duplicates: dups, Before: st, Pending: pending, Version: version}, nil
 }
 
 // linkedReply reads the {2, lead id} answer of the apply script.

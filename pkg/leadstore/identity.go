@@ -60,7 +60,8 @@ func (s *Store) Merge(ctx context.Context, r *rules.Rules, v *Visitor) (bool, er
 	if err != nil {
 		return false, err
 	}
-	args := []any{v.AnonID, s.window.Milliseconds(), s.seenSlots(), len(p.halfLives) / 2}
+	args := []any{v.AnonID, s.window.Milliseconds(), s.seenSlots(), s.newVersion(),
+		len(p.halfLives) / 2}
 	args = append(args, p.halfLives...)
 	args = append(append(args, len(v.state)/2), v.state...)
 

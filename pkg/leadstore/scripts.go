@@ -115,8 +115,9 @@ end
 // once the visitor is linked to a lead, nothing more counts for it, and
 // the script answers with the lead instead. Checking in the same script
 // closes the gap between looking the link up and counting.
-// ARGV: dedupe window ms, dedupe slots, the number of events, then for
-// each event the number of its arguments and: its id digest, event time,
+// ARGV: dedupe window ms, dedupe slots, the state version the caller
+// knows ('' for none), the version to set if anything is counted, the
+// number of events, then for each event the number of its arguments and: its id digest, event time,
 // identified (0|1), then n and n hash fields to increment, then n and n
 // score triples (field, half-life ms, points), then n and n trait pairs
 // (field, value), then the event's day, hour and prune mark, and n prune
@@ -131,13 +132,22 @@ end
 //
 // Returns {one '0' or '1' per event, '1' for a duplicate; the state
 // before the run as a flat list (remembered ids included: filtering them
-// out in Lua costs Redis more than sending them); pending as a flat
-// list}, or {2, lead id} when the visitor is linked. The caller replays
-// the new events on the state before to evaluate after each of them.
+// out in Lua costs Redis more than sending them), or nil when the state
+// is at the version the caller knows; pending as a flat list; the
+// state's version after the run}, or {2, lead id} when the visitor is
+// linked. The caller replays the new events on the state before to
+// evaluate after each of them.
+//
+// Every script that changes a state sets its version field V to a new
+// token the caller makes up: a caller that keeps a state with its version
+// is then told, with no state in the reply, when nothing else changed it.
+// Tokens are never reused, so a state Redis lost and rebuilt cannot pass
+// for one a caller knows.
 var applyScript = redis.NewScript(luaHelpers + `
 local linked = redis.call('GET', KEYS[3])
 if linked then return {2, linked} end
 local window, slots = tonumber(ARGV[1]), tonumber(ARGV[2])
+local version = redis.call('HGET', KEYS[1], 'V') or ''
 
 -- prune drops the buckets and remembered ids out of their windows at the
 -- event's day and hour, once per new mark; i is the event's day argument.
@@ -201,13 +211,19 @@ local function count(i)
   return '0'
 end
 
-local before = redis.call('HGETALL', KEYS[1])
-local dups, i = {}, 4
-for e = 1, tonumber(ARGV[3]) do
+local before = false
+if ARGV[3] == '' or ARGV[3] ~= version then before = redis.call('HGETALL', KEYS[1]) end
+local dups, i, counted = {}, 6, false
+for e = 1, tonumber(ARGV[5]) do
   dups[e] = count(i + 1)
+  if dups[e] == '0' then counted = true end
   i = i + 1 + tonumber(ARGV[i])
 end
-return {table.concat(dups), before, redis.call('HGETALL', KEYS[2])}
+if counted then
+  version = ARGV[4]
+  redis.call('HSET', KEYS[1], 'V', version)
+end
+return {table.concat(dups), before, redis.call('HGETALL', KEYS[2]), version}
 `)
 
 // readScript returns an entity's state and pending transitions.
@@ -221,15 +237,20 @@ return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
 // one the caller evaluated, and records the transitions still to publish
 // in the same step.
 //
-// KEYS: state, pending. ARGV: expected epoch, stage, epoch, then pairs of
-// transition id and record. Returns 1, or 0 when the epoch moved on.
+// KEYS: state, pending. ARGV: expected epoch, stage, epoch, the version
+// the caller evaluated, the new version, then pairs of transition id and
+// record. Returns 1; 2 when it advanced but the state had moved past the
+// caller's version (other events counted meanwhile); or 0 when the epoch
+// moved on.
 var advanceScript = redis.NewScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'E') or '0')
 if cur ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'S', ARGV[2], 'E', ARGV[3])
-for i = 4, #ARGV, 2 do
+local was = redis.call('HGET', KEYS[1], 'V') or ''
+redis.call('HSET', KEYS[1], 'S', ARGV[2], 'E', ARGV[3], 'V', ARGV[5])
+for i = 6, #ARGV, 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
 end
+if ARGV[4] == '' or was ~= ARGV[4] then return 2 end
 return 1
 `)
 
@@ -266,12 +287,14 @@ return {cur, redis.call('HGETALL', KEYS[2])}
 // behind are dropped by the next prune of an apply.
 //
 // KEYS: state of the lead. ARGV: anonymous id, dedupe window ms, dedupe
-// slots, n and n pairs (score field, half-life ms), n and n pairs (field,
-// value) of the visitor's state. Returns 1, or 0 when already merged.
+// slots, the new version, n and n pairs (score field, half-life ms), n and
+// n pairs (field, value) of the visitor's state. Returns 1, or 0 when
+// already merged.
 var mergeScript = redis.NewScript(luaHelpers + `
 if redis.call('HSETNX', KEYS[1], 'a:' .. ARGV[1], '1') == 0 then return 0 end
 local window, slots = tonumber(ARGV[2]), tonumber(ARGV[3])
-local i = 4
+redis.call('HSET', KEYS[1], 'V', ARGV[4])
+local i = 5
 local half = {}
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do

@@ -11,9 +11,13 @@ package leadstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -47,6 +51,11 @@ type Store struct {
 	plans     planCache
 	names     *names
 	batch     coalescer
+
+	// versionPrefix and versions make the state versions the scripts
+	// set: a random prefix of this store and a count.
+	versionPrefix string
+	versions      atomic.Uint64
 
 	mu     sync.Mutex
 	merged map[string]string // anonymous id to the lead it is merged into; guarded by mu
@@ -89,6 +98,9 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Store, erro
 		merged: map[string]string{},
 		names:  newNames(prefix + ":names")}
 	s.batch.rdb = rdb
+	var seed [6]byte
+	_, _ = rand.Read(seed[:]) // never fails on the platforms Go supports
+	s.versionPrefix = base64.RawURLEncoding.EncodeToString(seed[:])
 	for _, o := range opts {
 		o(s)
 	}
@@ -131,4 +143,10 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping redis: %w", err)
 	}
 	return nil
+}
+
+// newVersion returns a state version no store has made before: the
+// store's random prefix and its count.
+func (s *Store) newVersion() string {
+	return s.versionPrefix + strconv.FormatUint(s.versions.Add(1), 36)
 }

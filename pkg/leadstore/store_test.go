@@ -86,6 +86,7 @@ func TestStore(t *testing.T) {
 		{"ack several leads at once", testAckAll},
 		{"linked visitor counts nothing", testApplyLinked},
 		{"a run of events in one call", testApplyRun},
+		{"state versions", testVersions},
 	}
 	for _, d := range deps {
 		rdb := d.redis.Client(t)
@@ -425,10 +426,10 @@ func testAdvanceConflict(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	ctx := context.Background()
 	lead := leadstore.Lead("L7")
 	rec := []leadstore.Pending{{ID: "t1", Record: []byte("one\x00binary")}}
-	if err := s.Advance(ctx, lead, 0, rules.MQL, 1, rec); err != nil {
+	if _, err := s.Advance(ctx, lead, 0, rules.MQL, 1, rec, ""); err != nil {
 		t.Fatalf("advance from epoch 0: %v", err)
 	}
-	err := s.Advance(ctx, lead, 0, rules.MQL, 1, []leadstore.Pending{{ID: "t2", Record: nil}})
+	_, err := s.Advance(ctx, lead, 0, rules.MQL, 1, []leadstore.Pending{{ID: "t2", Record: nil}}, "")
 	if !errors.Is(err, leadstore.ErrConflict) {
 		t.Fatalf("stale advance: %v, want ErrConflict", err)
 	}
@@ -454,7 +455,7 @@ func testAckAll(t *testing.T, s *leadstore.Store, _ *rules.Rules) {
 			e = leadstore.Anon(fmt.Sprintf("ack-anon-%d", i))
 		}
 		recs := []leadstore.Pending{{ID: "a", Record: []byte("1")}, {ID: "b", Record: []byte("2")}}
-		if err := s.Advance(ctx, e, 0, rules.MQL, 1, recs); err != nil {
+		if _, err := s.Advance(ctx, e, 0, rules.MQL, 1, recs, ""); err != nil {
 			t.Fatalf("advance %s: %v", e.LeadID(), err)
 		}
 		acks[e] = []string{"a"}
@@ -502,7 +503,7 @@ func testApplyRun(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 		ev("r2", "page_view", "https://x.example/pricing", t0+3*msPerHour()), a,
 		ev("r3", "download", "", t0+2*msPerHour()),
 		ev("r0", "download", "", t0)}
-	res, err := s.ApplyRun(ctx, lead, r, evs)
+	res, err := s.ApplyRun(ctx, lead, r, evs, "")
 	if err != nil {
 		t.Fatalf("apply run: %v", err)
 	}
@@ -533,15 +534,78 @@ func testApplyRun(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	for i := range long {
 		long[i] = ev(fmt.Sprintf("long%d", i), "download", "", t0)
 	}
-	if _, err := s.ApplyRun(ctx, lead, r, long); !errors.Is(err, leadstore.ErrBadRun) {
+	if _, err := s.ApplyRun(ctx, lead, r, long, ""); !errors.Is(err, leadstore.ErrBadRun) {
 		t.Fatalf("a run of %d events: %v, want ErrBadRun", len(long), err)
 	}
 
 	if _, err := s.Link(ctx, "dev-run", "L-run"); err != nil {
 		t.Fatalf("link: %v", err)
 	}
-	res, err = s.ApplyRun(ctx, leadstore.Anon("dev-run"), r, evs[:2])
+	res, err = s.ApplyRun(ctx, leadstore.Anon("dev-run"), r, evs[:2], "")
 	if err != nil || res.LinkedTo != "L-run" || len(res.Duplicates) != 2 {
 		t.Fatalf("run of a linked visitor: %+v, %v; want LinkedTo L-run", res, err)
 	}
+}
+
+// testVersions checks the state versions a caller may keep a state by:
+// the apply answers without the state while the caller's version is
+// current, and every change by someone else (another apply, a merge)
+// makes it answer with the state again; an advance returns a new version
+// only when nothing else changed the state since the caller's version.
+func testVersions(t *testing.T, s *leadstore.Store, r *rules.Rules) {
+	ctx := context.Background()
+	lead := leadstore.Lead("L-ver")
+	run := func(known string, evs ...*leadstreamv1.Event) *leadstore.RunResult {
+		t.Helper()
+		res, err := s.ApplyRun(ctx, lead, r, evs, known)
+		if err != nil {
+			t.Fatalf("apply run: %v", err)
+		}
+		return res
+	}
+	first := run("", ev("v1", "download", "", t0))
+	if first.Before == nil || first.Version == "" {
+		t.Fatalf("first apply: before %v, version %q; want a state and a version",
+			first.Before, first.Version)
+	}
+	second := run(first.Version, ev("v2", "download", "", t0+1))
+	if second.Before != nil || second.Version == first.Version {
+		t.Fatalf("apply at the known version: before %+v, version %q after %q; want no "+
+			"state and a new version", second.Before, second.Version, first.Version)
+	}
+	dup := run(second.Version, ev("v2", "download", "", t0+1))
+	if dup.Before != nil || dup.Version != second.Version {
+		t.Fatalf("a duplicate changed the version: %q after %q", dup.Version, second.Version)
+	}
+	if stale := run(first.Version, ev("v3", "download", "", t0+2)); stale.Before == nil ||
+		sumBuckets(stale.Before.Days["download"]) != 2 {
+		t.Fatalf("apply at an old version: before %+v, want the stored state", stale.Before)
+	}
+	third := run("", ev("v4", "download", "", t0+3))
+	v, err := s.Advance(ctx, lead, 0, rules.MQL, 1, nil, third.Version)
+	if err != nil || v == "" {
+		t.Fatalf("advance at the current version: %q, %v; want a new version", v, err)
+	}
+	if res := run(v, ev("v5", "download", "", t0+4)); res.Before != nil {
+		t.Fatal("apply after the caller's own advance sent the state again")
+	}
+	v, err = s.Advance(ctx, lead, 1, rules.SQL, 2, nil, third.Version)
+	if err != nil || v != "" {
+		t.Fatalf("advance past other changes: %q, %v; want no version", v, err)
+	}
+
+	apply(t, s, leadstore.Anon("a-ver"), r, ev("v6", "download", "", t0))
+	cur := run("", ev("v5", "download", "", t0+4)).Version // a duplicate
+	linkAndMerge(t, s, r, "a-ver", "L-ver")
+	if res := run(cur, ev("v7", "download", "", t0+5)); res.Before == nil {
+		t.Fatal("apply after a merge answered as if the caller's state were current")
+	}
+}
+
+func sumBuckets(b map[int64]int64) int64 {
+	var n int64
+	for _, v := range b {
+		n += v
+	}
+	return n
 }

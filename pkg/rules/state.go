@@ -1,5 +1,7 @@
 package rules
 
+import "maps"
+
 // Stage is where a lead stands. Stages move forward only; Excluded is
 // final and reachable from any stage.
 type Stage int
@@ -48,4 +50,26 @@ type Transition struct {
 	// Reasons lists each term that held, with its values, e.g.
 	// "content_download = 3 >= 3".
 	Reasons []string
+}
+
+// Clone returns a copy of s that shares no map with it.
+func (s *State) Clone() *State {
+	c := *s
+	c.Counts = maps.Clone(s.Counts)
+	c.Days = cloneBuckets(s.Days)
+	c.Hours = cloneBuckets(s.Hours)
+	c.Scores = maps.Clone(s.Scores)
+	c.Traits = maps.Clone(s.Traits)
+	return &c
+}
+
+func cloneBuckets(b map[string]map[int64]int64) map[string]map[int64]int64 {
+	if b == nil {
+		return nil
+	}
+	out := make(map[string]map[int64]int64, len(b))
+	for sig, m := range b {
+		out[sig] = maps.Clone(m)
+	}
+	return out
 }

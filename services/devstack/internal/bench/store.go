@@ -45,7 +45,7 @@ func score(ctx context.Context, st *leadstore.Store, r *rules.Rules,
 		recs[i] = leadstore.Pending{ID: ids[i], Record: []byte(ids[i])}
 	}
 	epoch := res.State.Epoch + int64(len(trs))
-	err = st.Advance(ctx, e, res.State.Epoch, trs[len(trs)-1].To, epoch, recs)
+	_, err = st.Advance(ctx, e, res.State.Epoch, trs[len(trs)-1].To, epoch, recs, "")
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/leadstream/leadstream/pkg/leadstore"
@@ -26,10 +27,10 @@ type Store interface {
 	Link(ctx context.Context, anonID, leadID string) (*leadstore.Visitor, error)
 	Merge(ctx context.Context, r *rules.Rules, v *leadstore.Visitor) (bool, error)
 	ApplyRun(ctx context.Context, e leadstore.Entity, r *rules.Rules,
-		evs []*leadstreamv1.Event) (*leadstore.RunResult, error)
+		evs []*leadstreamv1.Event, known string) (*leadstore.RunResult, error)
 	Read(ctx context.Context, e leadstore.Entity) (*rules.State, []leadstore.Pending, error)
 	Advance(ctx context.Context, e leadstore.Entity, fromEpoch int64, stage rules.Stage,
-		epoch int64, recs []leadstore.Pending) error
+		epoch int64, recs []leadstore.Pending, known string) (string, error)
 }
 
 var _ Store = (*leadstore.Store)(nil)
@@ -50,9 +51,58 @@ type Outcome struct {
 
 // Processor scores events against the lead store.
 type Processor struct {
-	store Store
-	now   func() time.Time
+	store  Store
+	now    func() time.Time
+	states stateCache
 }
+
+// stateCacheMax bounds the states a Processor keeps; the cache is emptied
+// when full, which costs only states sent again.
+const stateCacheMax = 20000
+
+// stateCache keeps the state of each entity this process scored last,
+// with the version Redis gave it. While Redis still has that version the
+// apply script leaves the state out of its reply: no one else changed
+// it, and the state here, replayed as the script counted, is the stored
+// one.
+type stateCache struct {
+	mu sync.Mutex
+	m  map[leadstore.Entity]versioned // guarded by mu
+}
+
+type versioned struct {
+	version string
+	st      *rules.State
+}
+
+// get returns the version known for e and a copy of its state; "" and
+// nil when none is kept.
+func (c *stateCache) get(e leadstore.Entity) (string, *rules.State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[e]
+	if !ok {
+		return "", nil
+	}
+	return v.version, v.st.Clone()
+}
+
+// put keeps st as e's state at version; with no version it forgets e.
+// st must not change afterwards.
+func (c *stateCache) put(e leadstore.Entity, version string, st *rules.State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version == "" {
+		delete(c.m, e)
+		return
+	}
+	if c.m == nil || len(c.m) >= stateCacheMax {
+		c.m = map[leadstore.Entity]versioned{}
+	}
+	c.m[e] = versioned{version: version, st: st}
+}
+
+func (c *stateCache) drop(e leadstore.Entity) { c.put(e, "", nil) }
 
 // New returns a Processor on store.
 func New(store Store) *Processor {
@@ -84,23 +134,33 @@ func (p *Processor) ProcessRun(ctx context.Context, r *rules.Rules,
 	if err != nil {
 		return nil, err
 	}
-	res, err := p.store.ApplyRun(ctx, e, r, evs)
+	known, kept := p.states.get(e)
+	res, err := p.store.ApplyRun(ctx, e, r, evs, known)
 	if err == nil && res.LinkedTo != "" {
 		// The visitor was linked to a lead, here or by another worker:
 		// the events count for the lead once the visitor's history is in
 		// it. A worker that stopped between linking and merging left that
 		// history outside, and these events, redelivered, may be in it:
 		// the merge brings their ids along, so the lead sees duplicates.
+		p.states.drop(e)
 		e = leadstore.Lead(res.LinkedTo)
 		if err = p.linkAndMerge(ctx, r, first.GetAnonymousId(), res.LinkedTo); err == nil {
-			res, err = p.store.ApplyRun(ctx, e, r, evs)
+			known, kept = p.states.get(e)
+			res, err = p.store.ApplyRun(ctx, e, r, evs, known)
 		}
 	}
 	if err != nil {
+		p.states.drop(e)
 		return nil, err
 	}
+	before := res.Before
+	if before == nil {
+		// Still at the version kept here.
+		before = kept
+	}
 	out := &Outcome{Entity: e, Duplicates: res.Duplicates, Pending: res.Pending}
-	if err := p.decide(ctx, r, out, res.Before, evs); err != nil {
+	if err := p.decide(ctx, r, out, before, res.Version, evs); err != nil {
+		p.states.drop(e)
 		return nil, err
 	}
 	return out, nil
@@ -113,7 +173,7 @@ func (p *Processor) ProcessRun(ctx context.Context, r *rules.Rules,
 // evaluated too: if the process that first counted it stopped before
 // recording its transitions, this records them now.
 func (p *Processor) decide(ctx context.Context, r *rules.Rules, out *Outcome,
-	st *rules.State, evs []*leadstreamv1.Event) error {
+	st *rules.State, version string, evs []*leadstreamv1.Event) error {
 	from := st.Epoch
 	var decided []*leadstreamv1.Transition
 	for i, ev := range evs {
@@ -126,6 +186,7 @@ func (p *Processor) decide(ctx context.Context, r *rules.Rules, out *Outcome,
 	last := evs[len(evs)-1]
 	for range maxConflicts {
 		if len(decided) == 0 {
+			p.states.put(out.Entity, version, st)
 			return nil
 		}
 		recs := make([]leadstore.Pending, len(decided))
@@ -136,8 +197,9 @@ func (p *Processor) decide(ctx context.Context, r *rules.Rules, out *Outcome,
 			}
 			recs[i] = leadstore.Pending{ID: t.GetId(), Record: b}
 		}
-		err := p.store.Advance(ctx, out.Entity, from, st.Stage, st.Epoch, recs)
+		advanced, err := p.store.Advance(ctx, out.Entity, from, st.Stage, st.Epoch, recs, version)
 		if err == nil {
+			p.states.put(out.Entity, advanced, st)
 			out.Decided = decided
 			out.Pending = appendPending(out.Pending, recs)
 			return nil
@@ -148,7 +210,7 @@ func (p *Processor) decide(ctx context.Context, r *rules.Rules, out *Outcome,
 		if st, out.Pending, err = p.store.Read(ctx, out.Entity); err != nil {
 			return err
 		}
-		from = st.Epoch
+		from, version = st.Epoch, ""
 		decided = p.evaluate(r, out.Entity, st, last)
 	}
 	return fmt.Errorf("score event %s for %s: %w", last.GetId(), out.Entity.LeadID(),
@@ -224,6 +286,7 @@ func (p *Processor) linkAndMerge(ctx context.Context, r *rules.Rules, anon, lead
 	// crash, say); the store's guard makes all but the first a no-op,
 	// which also repairs a stop between link and merge.
 	if v.LeadID == lead {
+		p.states.drop(leadstore.Lead(lead))
 		if _, err := p.store.Merge(ctx, r, v); err != nil {
 			return err
 		}
