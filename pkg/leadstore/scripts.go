@@ -116,12 +116,12 @@ end
 // the script answers with the lead instead. Checking in the same script
 // closes the gap between looking the link up and counting.
 // ARGV: dedupe window ms, dedupe slots, the state version the caller
-// knows ('' for none), the version to set if anything is counted, the
-// number of events, then for each event the number of its arguments and: its id digest, event time,
-// identified (0|1), then n and n hash fields to increment, then n and n
-// score triples (field, half-life ms, points), then n and n trait pairs
-// (field, value), then the event's day, hour and prune mark, and n prune
-// triples (signal code, days kept, hours kept). Buckets and remembered
+// knows (empty for none), the version to set if anything is counted, the
+// number of events, then for each event the number of its arguments and:
+// its id digest, event time, identified (0|1), then n and n hash fields
+// to increment, then n and n score triples (field, half-life ms, points),
+// then n and n trait pairs (field, value), then the event's day, hour and
+// prune mark, and n prune triples (signal code, days kept, hours kept). Buckets and remembered
 // ids are scanned for pruning only when the mark differs from the one
 // stored in P: with the same hour and day no bucket can have left its
 // window since the last scan, and ids leave theirs at most an hour late.
