@@ -166,6 +166,10 @@ func (t *Tracker) drainAfter(ctx, serveCtx context.Context, stop context.CancelF
 	stop()
 }
 
+// settleTimeout bounds how long a stopping tracker waits for the closed
+// client to fail the events Kafka never took.
+const settleTimeout = 2 * time.Second
+
 // flush waits for Kafka to take every accepted event, then closes the
 // client.
 func (t *Tracker) flush() error {
@@ -174,6 +178,10 @@ func (t *Tracker) flush() error {
 	err := t.producer.Close(ctx)
 	pending := t.producer.Pending()
 	t.closeClient()
+	if !t.producer.Settle(settleTimeout) {
+		t.log.Warn("pixel events still unanswered after the client closed",
+			zap.Int("pending", t.producer.Pending()))
+	}
 	if err != nil {
 		return fmt.Errorf("flush %d pending events: %w", pending, err)
 	}

@@ -217,6 +217,21 @@ func (p *Producer) pixelAcked(rec *kgo.Record, err error) {
 	}
 }
 
+// Settle waits until every pixel event taken in has its answer, for at
+// most timeout, and reports whether all have. Once the client is closed
+// it fails the events still waiting from its own goroutines; their
+// callbacks must have run before the tracker says it has stopped.
+func (p *Producer) Settle(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for p.pending.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
 // Pending is the number of pixel events not yet acknowledged.
 func (p *Producer) Pending() int {
 	return int(p.pending.Load())
