@@ -107,15 +107,12 @@ func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
 	if len(flags) != len(evs) || (unchanged && (known == "" || version == "")) {
 		return nil, fmt.Errorf("apply event %s: %w", first, ErrBadReply)
 	}
-	if unchanged {
-		parts[1] = []any{}
-	}
 	st, pending, err := s.decode(ctx, parts[1:3])
 	if err != nil {
 		return nil, fmt.Errorf("apply event %s: %w", first, err)
 	}
 	if unchanged {
-		st = nil
+		st = nil // the reply left it out: the caller holds it
 	}
 	dups := make([]bool, len(evs))
 	for i := range dups {

@@ -58,6 +58,17 @@ local function holds(v, d)
     pos = at + 1
   end
 end
+-- since keeps of v, packed 12-byte records, those added at cut (unix
+-- seconds) or later.
+local function since(v, cut)
+  local keep = ''
+  for pos = 1, #v - 11, 12 do
+    if struct.unpack('>I4', v, pos + 8) >= cut then
+      keep = keep .. string.sub(v, pos, pos + 11)
+    end
+  end
+  return keep
+end
 local function seen_has(key, d, slots)
   local n = tonumber(redis.call('HGET', key, '~') or '0')
   if n == 0 then return false end
@@ -93,11 +104,7 @@ local function trim_seen(key, clock, window, slots)
       local keep = ''
       if slot >= first then
         local v = redis.call('HGET', key, f)
-        for pos = 1, #v - 11, 12 do
-          if struct.unpack('>I4', v, pos + 8) >= cut then
-            keep = keep .. string.sub(v, pos, pos + 11)
-          end
-        end
+        keep = since(v, cut)
         if keep ~= '' and #keep < #v then redis.call('HSET', key, f, keep) end
       end
       if keep == '' then redis.call('HDEL', key, f) end
@@ -121,10 +128,11 @@ end
 // its id digest, event time, identified (0|1), then n and n hash fields
 // to increment, then n and n score triples (field, half-life ms, points),
 // then n and n trait pairs (field, value), then the event's day, hour and
-// prune mark, and n prune triples (signal code, days kept, hours kept). Buckets and remembered
-// ids are scanned for pruning only when the mark differs from the one
-// stored in P: with the same hour and day no bucket can have left its
-// window since the last scan, and ids leave theirs at most an hour late.
+// prune mark, and n prune triples (signal code, days kept, hours kept).
+// Buckets and remembered ids are scanned for pruning only when the mark
+// differs from the one stored in P: with the same hour and day no bucket
+// can have left its window since the last scan, and ids leave theirs at
+// most an hour late.
 //
 // NOTE: after a rules reload that shortens a window, the buckets the new
 // rules no longer need stay until the hour or day changes; they are
@@ -402,13 +410,7 @@ local keep_from = math.floor((seen - 1) / 5) - slots + 1
 local cut = math.floor((clock - window) / 1000)
 for slot, v in pairs(recs) do
   local keep = ''
-  if slot >= keep_from then
-    for pos = 1, #v - 11, 12 do
-      if struct.unpack('>I4', v, pos + 8) >= cut then
-        keep = keep .. string.sub(v, pos, pos + 11)
-      end
-    end
-  end
+  if slot >= keep_from then keep = since(v, cut) end
   if keep ~= v then recs[slot] = keep; changed[slot] = true end
 end
 local gone = {}

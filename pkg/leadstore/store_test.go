@@ -429,7 +429,8 @@ func testAdvanceConflict(t *testing.T, s *leadstore.Store, r *rules.Rules) {
 	if _, err := s.Advance(ctx, lead, 0, rules.MQL, 1, rec, ""); err != nil {
 		t.Fatalf("advance from epoch 0: %v", err)
 	}
-	_, err := s.Advance(ctx, lead, 0, rules.MQL, 1, []leadstore.Pending{{ID: "t2", Record: nil}}, "")
+	_, err := s.Advance(ctx, lead, 0, rules.MQL, 1,
+		[]leadstore.Pending{{ID: "t2", Record: nil}}, "")
 	if !errors.Is(err, leadstore.ErrConflict) {
 		t.Fatalf("stale advance: %v, want ErrConflict", err)
 	}

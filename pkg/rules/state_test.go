@@ -6,8 +6,10 @@ import "testing"
 // original kept its values.
 func TestCloneSharesNothing(t *testing.T) {
 	s := &State{Stage: MQL, Epoch: 2, Counts: map[string]int64{"a": 1},
-		Days: map[string]map[int64]int64{"a": {10: 1}}, Hours: map[string]map[int64]int64{"a": {7: 1}},
-		Scores: map[string]ScoreState{"e": {Value: 1, AtMs: 5}}, Traits: map[string]string{"t": "x"}}
+		Days:   map[string]map[int64]int64{"a": {10: 1}},
+		Hours:  map[string]map[int64]int64{"a": {7: 1}},
+		Scores: map[string]ScoreState{"e": {Value: 1, AtMs: 5}},
+		Traits: map[string]string{"t": "x"}}
 	c := s.Clone()
 	c.Stage, c.Counts["a"], c.Days["a"][10], c.Hours["a"][7] = SQL, 9, 9, 9
 	c.Scores["e"], c.Traits["t"] = ScoreState{Value: 9}, "y"

@@ -29,7 +29,8 @@ func franzGoRoundTrip(t *testing.T, k *testenv.Kafka) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for i := range 30 {
-		r := &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)}
+		r := &kgo.Record{Topic: topic, Key: fmt.Appendf(nil, "k%d", i),
+			Value: fmt.Appendf(nil, "v%d", i)}
 		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
 			t.Fatalf("produce: %v", err)
 		}

@@ -50,20 +50,16 @@ func (b *Bench) redisSuite(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		w0, err := readRedisWork(ctx, b.rdb)
-		if err != nil {
+		var got float64
+		w, err := b.redisWorkOf(ctx, func() (err error) {
+			got, err = b.replay(ctx, cmds)
 			return err
-		}
-		got, err := b.replay(ctx, cmds)
-		if err != nil {
-			return err
-		}
-		w1, err := readRedisWork(ctx, b.rdb)
+		})
 		if err != nil {
 			return err
 		}
 		if got > rate {
-			rate, work, events = got, w1.since(w0), len(cmds)
+			rate, work, events = got, w, len(cmds)
 		}
 	}
 	b.refs[refRedis] = rate
@@ -85,22 +81,20 @@ func (b *Bench) depthCosts(ctx context.Context, r *rules.Rules) error {
 		if err != nil {
 			return err
 		}
-		w0, err := readRedisWork(ctx, b.rdb)
-		if err != nil {
-			return err
-		}
-		for i := 0; i < len(cmds); i += d {
-			if err := b.pipeline(ctx, cmds[i:min(i+d, len(cmds))]); err != nil {
-				return err
+		w, err := b.redisWorkOf(ctx, func() error {
+			for i := 0; i < len(cmds); i += d {
+				if err := b.pipeline(ctx, cmds[i:min(i+d, len(cmds))]); err != nil {
+					return err
+				}
 			}
-		}
-		w1, err := readRedisWork(ctx, b.rdb)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
 		b.report.Add(Figure{Group: "redis",
 			Name:  fmt.Sprintf("redis CPU per apply, pipelines %d deep", d),
-			Value: w1.since(w0).cpu * 1e6 / float64(len(cmds)), Unit: "µs",
+			Value: w.cpu * 1e6 / float64(len(cmds)), Unit: "µs",
 			Note: fmt.Sprintf("%d events of the lead mix, one pipeline at a time", len(cmds))})
 	}
 	return nil

@@ -70,6 +70,22 @@ func (w redisWork) byCommand(n int64, most int) string {
 	return "per event: " + strings.Join(parts, ", ")
 }
 
+// redisWorkOf runs fn and returns the work Redis did meanwhile.
+func (b *Bench) redisWorkOf(ctx context.Context, fn func() error) (redisWork, error) {
+	w0, err := readRedisWork(ctx, b.rdb)
+	if err != nil {
+		return redisWork{}, err
+	}
+	if err := fn(); err != nil {
+		return redisWork{}, err
+	}
+	w1, err := readRedisWork(ctx, b.rdb)
+	if err != nil {
+		return redisWork{}, err
+	}
+	return w1.since(w0), nil
+}
+
 // readRedisWork reads Redis's CPU time and EVALSHA count from INFO.
 func readRedisWork(ctx context.Context, rdb *redis.Client) (redisWork, error) {
 	info, err := rdb.Info(ctx, "cpu", "commandstats").Result()

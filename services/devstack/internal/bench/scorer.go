@@ -105,15 +105,11 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64,
 		}
 		procs = append(procs, p)
 	}
-	w0, err := readRedisWork(ctx, b.rdb)
-	if err != nil {
+	var rate float64
+	work, err := b.redisWorkOf(ctx, func() (err error) {
+		rate, err = b.drainRate(ctx, group, ts.events, total)
 		return err
-	}
-	rate, err := b.drainRate(ctx, group, ts.events, total)
-	if err != nil {
-		return err
-	}
-	w1, err := readRedisWork(ctx, b.rdb)
+	})
 	if err != nil {
 		return err
 	}
@@ -132,7 +128,7 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64,
 		Target:  &Target{Ratio: true, Bound: 0.7},
 		Note: fmt.Sprintf("%d events of the lead mix, each device's %s, from the events "+
 			"topic to committed offsets, %d partitions; %s; %s", total, order, eventPartitions,
-			w1.since(w0).perEvent(total), w1.since(w0).byCommand(total, 3))})
+			work.perEvent(total), work.byCommand(total, 3))})
 	for _, p := range procs {
 		b.addRSS("scorer", fmt.Sprintf("%d proc run, %s", n, order), p.child)
 	}

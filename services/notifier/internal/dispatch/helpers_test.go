@@ -62,6 +62,30 @@ type receiver struct {
 	srv    *httptest.Server
 }
 
+// holdingReceiver answers every delivery at once except the one with
+// Idempotency-Key key, which it holds for hold first; answered tells
+// when that one was answered.
+func holdingReceiver(t testing.TB, key string, hold time.Duration) (rc *receiver,
+	answered func() time.Time) {
+	t.Helper()
+	var mu sync.Mutex
+	var done time.Time
+	rc = newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
+		if r.Header.Get("Idempotency-Key") == key {
+			time.Sleep(hold)
+			mu.Lock()
+			done = time.Now()
+			mu.Unlock()
+		}
+		return http.StatusOK
+	})
+	return rc, func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return done
+	}
+}
+
 func newReceiver(
 	t testing.TB, status func(n int, r *http.Request, w http.ResponseWriter) int,
 ) *receiver {

@@ -188,17 +188,7 @@ func TestLeadOrderKeptPerSink(t *testing.T) {
 func TestLongWaitGoesToTheQueue(t *testing.T) {
 	const lease, hold, inline = 6 * time.Second, 3 * time.Second, 3500 * time.Millisecond
 	e := newEnv(t)
-	var mu sync.Mutex
-	var firstDone time.Time
-	rc := newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
-		if r.Header.Get("Idempotency-Key") == "a-mql-1" {
-			time.Sleep(hold)
-			mu.Lock()
-			firstDone = time.Now()
-			mu.Unlock()
-		}
-		return http.StatusOK
-	})
+	rc, firstDone := holdingReceiver(t, "a-mql-1", hold)
 	route := webhookRoute("crm", rc, 3)
 	route.Timeout = 10 * time.Second
 	e.startWith(t, "g", func(c *dispatch.Config) {
@@ -216,11 +206,9 @@ func TestLongWaitGoesToTheQueue(t *testing.T) {
 		return len(ok) == len(ids)
 	})
 	_, ok := rc.snapshot()
-	mu.Lock()
-	if !ok[1].at.After(firstDone) || ok[1].key != "a-sql-1" {
-		t.Errorf("a's SQL arrived at %v, before its MQL was answered at %v", ok[1].at, firstDone)
+	if done := firstDone(); !ok[1].at.After(done) || ok[1].key != "a-sql-1" {
+		t.Errorf("a's SQL arrived at %v, before its MQL was answered at %v", ok[1].at, done)
 	}
-	mu.Unlock()
 	checkMetrics(t, e, map[string]float64{
 		deliveriesTotal + " crm retry_scheduled": 1, deliveriesTotal + " crm delivered": 2,
 		attemptsTotal + " crm ok": 2, attemptsTotal + " crm error": 0,

@@ -166,17 +166,7 @@ func TestLeadOrderKept(t *testing.T) {
 	// timeout.
 	const hold = 1500 * time.Millisecond
 	e := newEnv(t)
-	var mu sync.Mutex
-	var mqlDone time.Time
-	rc := newReceiver(t, func(_ int, r *http.Request, _ http.ResponseWriter) int {
-		if r.Header.Get("Idempotency-Key") == "a-mql-1" {
-			time.Sleep(hold)
-			mu.Lock()
-			mqlDone = time.Now()
-			mu.Unlock()
-		}
-		return http.StatusOK
-	})
+	rc, answered := holdingReceiver(t, "a-mql-1", hold)
 	e.startWith(t, "g", func(c *dispatch.Config) { c.InlineTimeout = 3 * time.Second },
 		webhookRoute("crm", rc, 3))
 	ids := e.publishTwoLeads(t)
@@ -185,9 +175,7 @@ func TestLeadOrderKept(t *testing.T) {
 		_, ok := rc.snapshot()
 		return len(ok) == len(ids)
 	})
-	at := rc.arrivals()
-	mu.Lock()
-	defer mu.Unlock()
+	at, mqlDone := rc.arrivals(), answered()
 	if !at["a-sql-1"].After(mqlDone) {
 		t.Errorf("lead a's SQL arrived %v before its MQL was answered",
 			mqlDone.Sub(at["a-sql-1"]))
