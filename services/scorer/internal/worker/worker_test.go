@@ -481,7 +481,11 @@ func total(counts map[string]int) int {
 func TestRebalanceLosesNothing(t *testing.T) {
 	for i, d := range deployments {
 		t.Run(d.name, func(t *testing.T) {
-			rebalance(t, newEnvOn(t, 13+int64(100*i), d.redis(t)))
+			// 240 leads, about 2,000 events: the first worker, whose
+			// batches each take 40ms to finish while it scores up to
+			// maxInflight of them ahead, must still have work left when
+			// the second has joined, even on a loaded machine.
+			rebalance(t, newEnvSized(t, 13+int64(100*i), d.redis(t), 240))
 		})
 	}
 }
