@@ -1,6 +1,6 @@
 // Package telemetry serves the operational endpoints every service has:
 // /healthz (the process is alive), /readyz (its dependencies answer) and
-// /metrics (Prometheus).
+// /metrics (Prometheus), and on request Go's profiles under /debug/pprof/.
 package telemetry
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -27,6 +28,11 @@ type Server struct {
 	// Registry is where the service registers its metrics; it already
 	// holds the Go runtime and process collectors.
 	Registry *prometheus.Registry
+	// Profiling serves Go's profiles (CPU, heap, goroutines, traces)
+	// under /debug/pprof/ beside the other endpoints. A CPU profile costs
+	// the process some speed while it is taken, and the endpoints show
+	// the program's internals, so it is off unless asked for.
+	Profiling bool
 
 	log      *zap.Logger
 	mu       sync.Mutex
@@ -77,6 +83,13 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /readyz", s.serveReady)
 	metrics := promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry})
 	mux.Handle("GET /metrics", metrics)
+	if s.Profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 }
 
 // Ready runs every check and returns the failures by name.

@@ -61,3 +61,21 @@ func TestServeStopsWithContext(t *testing.T) {
 		t.Fatalf("serve after cancel: %v", err)
 	}
 }
+
+// TestProfiling serves the profiles only when asked to.
+func TestProfiling(t *testing.T) {
+	off := telemetry.New(nil)
+	if code, _ := get(t, off.Handler(), "/debug/pprof/goroutine?debug=1"); code != http.StatusNotFound {
+		t.Errorf("profiles off: goroutine profile = %d, want 404", code)
+	}
+	on := telemetry.New(nil)
+	on.Profiling = true
+	h := on.Handler()
+	code, body := get(t, h, "/debug/pprof/goroutine?debug=1")
+	if code != http.StatusOK || !strings.Contains(body, "TestProfiling") {
+		t.Errorf("profiles on: goroutine profile = %d, lacks this test:\n%.300s", code, body)
+	}
+	if code, body := get(t, h, "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "heap") {
+		t.Errorf("profiles on: index = %d %.300s", code, body)
+	}
+}

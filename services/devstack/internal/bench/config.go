@@ -37,6 +37,8 @@ type Config struct {
 	Events int
 	// Only restricts the run to these suites; empty runs all.
 	Only []string
+	// Profile takes a CPU profile of every scorer while it drains.
+	Profile bool
 
 	leads []string // --leads, read into Leads by Validate
 }
@@ -50,6 +52,8 @@ func (c *Config) Register(fs *config.FlagSet) {
 	fs.Int(&c.Workers, "workers", 32, "concurrent requests of the HTTP loads")
 	fs.Duration(&c.Duration, "duration", 0, "counted time of each load step (default 8s, quick 2s)")
 	fs.List(&c.Only, "only", nil, "run only these suites: "+fmt.Sprint(Suites))
+	fs.Bool(&c.Profile, "profile", false,
+		"take a CPU profile of each scorer while it drains, into <out>/profiles")
 	fs.List(&c.leads, "leads", nil,
 		"lead counts of the memory figures (default 10000,100000, quick 10000)")
 }

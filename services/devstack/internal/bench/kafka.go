@@ -183,3 +183,54 @@ func (b *Bench) endOffsets(ctx context.Context, topic string) (int64, error) {
 	ends.Each(func(o kadm.ListedOffset) { sum += o.Offset })
 	return sum, nil
 }
+
+// waitAssigned waits until group is stable with n members that hold
+// partitions partitions between them, each member some.
+func (b *Bench) waitAssigned(ctx context.Context, group string, n, partitions int) error {
+	cl, err := b.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		groups, err := adm.DescribeGroups(ctx, group)
+		if err == nil {
+			if g, ok := groups[group]; ok && g.Err == nil && settled(g, n, partitions) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %d members of %s to hold %d partitions: %w", n, group,
+				partitions, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// settled reports whether g is stable with n members holding partitions
+// partitions between them, each member some.
+func settled(g kadm.DescribedGroup, n, partitions int) bool {
+	if g.State != "Stable" || len(g.Members) != n {
+		return false
+	}
+	held := 0
+	for _, m := range g.Members {
+		c, ok := m.Assigned.AsConsumer()
+		if !ok {
+			return false
+		}
+		mine := 0
+		for _, t := range c.Topics {
+			mine += len(t.Partitions)
+		}
+		if mine == 0 {
+			return false
+		}
+		held += mine
+	}
+	return held == partitions
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseUsedMemory(t *testing.T) {
@@ -134,4 +135,44 @@ func TestRedisWorkByCommand(t *testing.T) {
 	if got != want {
 		t.Fatalf("byCommand = %q, want %q", got, want)
 	}
+}
+
+func TestParseStat(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"stat", "4242 (scorer) S 1 4242 4242 0 -1 4194560 9000 0 0 0 250 75 0 0 20 0 9 0",
+			3250 * time.Millisecond, false},
+		{"name with spaces and parentheses",
+			"7 (a (b) c) R 1 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0", 30 * time.Millisecond, false},
+		{"cut short", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 1", 0, true},
+		{"no name", "7 x R 1", 0, true},
+		{"bad number", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 x 2 0", 0, true},
+		{"negative", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 -1 2 0", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStat(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Fatalf("parseStat = %v, %v; want %v, error %v", got, err, tt.want, tt.err)
+			}
+			if err != nil && !errors.Is(err, ErrBadInfo) {
+				t.Errorf("error %v is not ErrBadInfo", err)
+			}
+		})
+	}
+}
+
+func FuzzParseStat(f *testing.F) {
+	f.Add("1 (go) S 0 1 1 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0")
+	f.Add("1 ()) S")
+	f.Add(")")
+	f.Fuzz(func(t *testing.T, in string) {
+		if d, err := parseStat(in); err == nil && d < 0 {
+			t.Fatalf("parseStat(%q) = %v", in, d)
+		}
+	})
 }

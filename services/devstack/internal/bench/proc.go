@@ -152,3 +152,88 @@ func findBinary(dir, name string) (string, error) {
 	}
 	return path, nil
 }
+
+// clockTicks is the unit of the CPU times in /proc/<pid>/stat; Linux
+// reports them in USER_HZ, which is 100 on every architecture Go runs on.
+const clockTicks = 100
+
+// CPU returns the CPU time the process has used so far, user and system.
+func (c *Child) CPU() (time.Duration, error) { return procCPU(c.Pid()) }
+
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read process stat: %w", err)
+	}
+	return parseStat(string(b))
+}
+
+// parseStat reads utime and stime from the text of /proc/<pid>/stat. The
+// command name in parentheses may hold spaces and parentheses itself, so
+// the fields are counted from the last ")".
+func parseStat(s string) (time.Duration, error) {
+	end := strings.LastIndexByte(s, ')')
+	if end < 0 {
+		return 0, fmt.Errorf("parse process stat: no command name: %w", ErrBadInfo)
+	}
+	// After the name: state (field 3) ... utime (14), stime (15).
+	fields := strings.Fields(s[end+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("parse process stat: %d fields: %w", len(fields), ErrBadInfo)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 0 || n > 1<<40 {
+			return 0, fmt.Errorf("parse process stat %q: %w", f, ErrBadInfo)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// processWork is the CPU time the scorers and this process (the broker
+// and the harness) used over a measurement.
+type processWork struct {
+	children, self time.Duration
+}
+
+// processWorkOf runs fn and returns the CPU time children and this
+// process used meanwhile.
+func processWorkOf(children []*service, fn func() error) (processWork, error) {
+	c0, s0, err := cpuNow(children)
+	if err != nil {
+		return processWork{}, err
+	}
+	if err := fn(); err != nil {
+		return processWork{}, err
+	}
+	c1, s1, err := cpuNow(children)
+	if err != nil {
+		return processWork{}, err
+	}
+	return processWork{children: c1 - c0, self: s1 - s0}, nil
+}
+
+// cpuNow returns the CPU time of children together and of this process.
+func cpuNow(children []*service) (sum, self time.Duration, err error) {
+	for _, c := range children {
+		d, err := c.child.CPU()
+		if err != nil {
+			return 0, 0, err
+		}
+		sum += d
+	}
+	self, err = procCPU(os.Getpid())
+	return sum, self, err
+}
+
+// perEvent describes w spread over n events.
+func (w processWork) perEvent(n int64) string {
+	if n <= 0 {
+		return "no events"
+	}
+	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n) }
+	return fmt.Sprintf("scorer CPU %.1f µs per event, broker and harness %.1f µs",
+		us(w.children), us(w.self))
+}

@@ -2,7 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -22,38 +25,12 @@ func (b *Bench) scorerSuite(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	counts := pick(b.cfg.Quick, []int{1}, []int{1, 2})
-	if err := b.scoreTopic(ctx, recs, counts, "back to back"); err != nil {
-		return err
-	}
-	return b.scoreTopic(ctx, interleave(recs), []int{1}, "interleaved")
-}
-
-// scoreTopic produces recs to a new topic and scores it with each count
-// of scorer processes in turn.
-func (b *Bench) scoreTopic(ctx context.Context, recs []*kgo.Record, counts []int,
-	order string) error {
-	ts := b.topicSet()
-	if err := b.createTopics(ctx, ts); err != nil {
-		return err
-	}
-	for _, r := range recs {
-		r.Topic = ts.events
-	}
-	cl, err := b.client()
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	if _, err := produceAll(ctx, cl, recs); err != nil {
-		return err
-	}
-	for _, n := range counts {
-		if err := b.scoreWith(ctx, ts, n, int64(len(recs)), order); err != nil {
+	for _, n := range pick(b.cfg.Quick, []int{1}, []int{1, 2}) {
+		if err := b.scoreWith(ctx, recs, n, "back to back"); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.scoreWith(ctx, interleave(recs), 1, "interleaved")
 }
 
 // interleave reorders the records of the lead mix, eight per lead, so
@@ -87,10 +64,18 @@ func (b *Bench) createTopics(ctx context.Context, ts topicSet) error {
 	return nil
 }
 
-// scoreWith runs n scorers in a fresh group and key prefix over the
-// whole events topic and records their rate.
-func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64,
+// scoreWith starts n scorers in a fresh group and key prefix on new
+// topics, waits until the group has settled with every partition
+// assigned, produces recs and records the rate at which the scorers
+// commit them. The rate is that of n scorers at work: the rebalances of
+// joining the group, a few hundred milliseconds each, are left out, as
+// they would be from any sustained rate.
+func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
 	order string) error {
+	ts := b.topicSet()
+	if err := b.createTopics(ctx, ts); err != nil {
+		return err
+	}
 	group, prefix := b.name("scorer"), b.name("ls")
 	var procs []*service
 	defer func() {
@@ -105,11 +90,40 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64,
 		}
 		procs = append(procs, p)
 	}
+	if err := b.waitAssigned(ctx, group, n, eventPartitions); err != nil {
+		return err
+	}
+	cl, err := b.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for _, r := range recs {
+		r.Topic = ts.events
+	}
+	total := int64(len(recs))
+	produced := make(chan error, 1)
+	go func() {
+		_, err := produceAll(ctx, cl, recs)
+		produced <- err
+	}()
+	profiled := b.profileAll(ctx, procs, fmt.Sprintf("%dproc-%s", n,
+		strings.ReplaceAll(order, " ", "-")))
 	var rate float64
+	var cpu processWork
 	work, err := b.redisWorkOf(ctx, func() (err error) {
-		rate, err = b.drainRate(ctx, group, ts.events, total)
+		cpu, err = processWorkOf(procs, func() (err error) {
+			rate, err = b.drainRate(ctx, group, ts.events, total)
+			return err
+		})
 		return err
 	})
+	if perr := <-produced; err == nil {
+		err = perr
+	}
+	if perr := <-profiled; err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}
@@ -122,17 +136,45 @@ func (b *Bench) scoreWith(ctx context.Context, ts topicSet, n int, total int64,
 	if order != "back to back" {
 		name += ", " + order
 	}
+	if b.cfg.Profile {
+		name += ", profiled"
+	}
 	b.report.Add(Figure{Group: "scorer", Name: name,
 		Value: rate, Unit: "ev/s", Reference: b.refs[refRedis],
 		RefName: "apply script alone, pipelined, same redis-server",
 		Target:  &Target{Ratio: true, Bound: 0.7},
 		Note: fmt.Sprintf("%d events of the lead mix, each device's %s, from the events "+
-			"topic to committed offsets, %d partitions; %s; %s", total, order, eventPartitions,
-			work.perEvent(total), work.byCommand(total, 3))})
+			"topic to committed offsets, %d partitions; %s; %s; %s", total, order,
+			eventPartitions, work.perEvent(total), cpu.perEvent(total),
+			work.byCommand(total, 3))})
 	for _, p := range procs {
 		b.addRSS("scorer", fmt.Sprintf("%d proc run, %s", n, order), p.child)
 	}
 	return nil
+}
+
+// profileAll takes a CPU profile of each of procs, over the first second
+// of a drain, and sends the first error, or nil, once all are taken;
+// without --profile it sends nil at once.
+func (b *Bench) profileAll(ctx context.Context, procs []*service,
+	name string) <-chan error {
+	errc := make(chan error, 1)
+	if !b.cfg.Profile {
+		errc <- nil
+		return errc
+	}
+	go func() {
+		var wg sync.WaitGroup
+		errs := make([]error, len(procs))
+		for i, p := range procs {
+			wg.Go(func() {
+				errs[i] = b.profile(ctx, p, time.Second, fmt.Sprintf("scorer-%s-%d", name, i+1))
+			})
+		}
+		wg.Wait()
+		errc <- errors.Join(errs...)
+	}()
+	return errc
 }
 
 // drainRate polls the group's committed offsets until they reach total

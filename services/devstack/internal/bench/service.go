@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -82,6 +84,9 @@ func (b *Bench) startScorer(ctx context.Context, ts topicSet, group, prefix stri
 	}
 	args := append([]string{"run", "--rules", rules, "--group", group,
 		"--redis-addrs", b.raddr, "--redis-key-prefix", prefix}, ts.args()...)
+	if b.cfg.Profile {
+		args = append(args, "--pprof")
+	}
 	return b.start(ctx, fmt.Sprintf("scorer-%d", n), args)
 }
 
@@ -99,6 +104,37 @@ func (b *Bench) startNotifier(ctx context.Context, ts topicSet, url string,
 	args := append([]string{"--sinks", sinks, "--group", b.name("notifier"),
 		"--redis-addrs", b.raddr}, ts.args()...)
 	return b.start(ctx, "notifier", args, "BENCH_WEBHOOK_SECRET=bench-secret")
+}
+
+// profile takes a CPU profile of s for d and writes it to
+// <out>/profiles/name.pprof.
+func (b *Bench) profile(ctx context.Context, s *service, d time.Duration, name string) error {
+	dir := filepath.Join(b.cfg.OutDir, "profiles")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create profile dir: %w", err)
+	}
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.url, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: %s", name, resp.Status)
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("profile %s: %w", name, err)
+	}
+	return f.Close()
 }
 
 // addRSS records the peak resident memory of a child so far.

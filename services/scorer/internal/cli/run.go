@@ -33,6 +33,7 @@ type RunConfig struct {
 	Rebalance    time.Duration
 	DedupeWindow time.Duration
 	DedupeMax    int
+	Profiling    bool
 }
 
 // Register defines the flags of `scorer run` on fs.
@@ -56,6 +57,8 @@ func (c *RunConfig) Register(fs *config.FlagSet) {
 		"how long, in event time, a lead remembers event ids")
 	fs.Int(&c.DedupeMax, "dedupe-max", leadstore.DefaultDedupeMax,
 		"most event ids a lead remembers")
+	fs.Bool(&c.Profiling, "pprof", false,
+		"serve Go's profiles under /debug/pprof/ on the HTTP address")
 }
 
 // Validate reports the first setting that cannot work.
@@ -94,6 +97,7 @@ func (c *RunConfig) Validate() error {
 // Run runs a scorer worker until ctx ends.
 func Run(ctx context.Context, c RunConfig, log *zap.Logger) error {
 	tel := telemetry.New(log)
+	tel.Profiling = c.Profiling
 	m := worker.NewMetrics(tel.Registry)
 	holder, err := ruleset.Load(c.RulesPath, log, m.RulesReloaded)
 	if err != nil {
