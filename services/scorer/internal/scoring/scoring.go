@@ -75,16 +75,20 @@ type versioned struct {
 	st      *rules.State
 }
 
-// get returns the version known for e and a copy of its state; "" and
-// nil when none is kept.
-func (c *stateCache) get(e leadstore.Entity) (string, *rules.State) {
+// take returns the version known for e and its state, which the caller
+// now owns: "" and nil when none is kept. The entry leaves the cache, so
+// the state needs no copy; the caller puts the state it ends with back.
+// Another run of e meanwhile, from another lane, finds none and is sent
+// the stored state.
+func (c *stateCache) take(e leadstore.Entity) (string, *rules.State) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.m[e]
 	if !ok {
 		return "", nil
 	}
-	return v.version, v.st.Clone()
+	delete(c.m, e)
+	return v.version, v.st
 }
 
 // put keeps st as e's state at version; with no version it forgets e.
@@ -134,7 +138,7 @@ func (p *Processor) ProcessRun(ctx context.Context, r *rules.Rules,
 	if err != nil {
 		return nil, err
 	}
-	known, kept := p.states.get(e)
+	known, kept := p.states.take(e)
 	res, err := p.store.ApplyRun(ctx, e, r, evs, known)
 	if err == nil && res.LinkedTo != "" {
 		// The visitor was linked to a lead, here or by another worker:
@@ -145,7 +149,7 @@ func (p *Processor) ProcessRun(ctx context.Context, r *rules.Rules,
 		p.states.drop(e)
 		e = leadstore.Lead(res.LinkedTo)
 		if err = p.linkAndMerge(ctx, r, first.GetAnonymousId(), res.LinkedTo); err == nil {
-			known, kept = p.states.get(e)
+			known, kept = p.states.take(e)
 			res, err = p.store.ApplyRun(ctx, e, r, evs, known)
 		}
 	}
