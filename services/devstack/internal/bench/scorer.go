@@ -153,8 +153,8 @@ func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
 	return nil
 }
 
-// profileAll takes a CPU profile of each of procs, over the first second
-// of a drain, and sends the first error, or nil, once all are taken;
+// profileAll takes a CPU profile of each of procs, over the first
+// seconds of a drain (one in a quick run, two otherwise), and sends the first error, or nil, once all are taken;
 // without --profile it sends nil at once.
 func (b *Bench) profileAll(ctx context.Context, procs []*service,
 	name string) <-chan error {
@@ -168,7 +168,8 @@ func (b *Bench) profileAll(ctx context.Context, procs []*service,
 		errs := make([]error, len(procs))
 		for i, p := range procs {
 			wg.Go(func() {
-				errs[i] = b.profile(ctx, p, time.Second, fmt.Sprintf("scorer-%s-%d", name, i+1))
+				errs[i] = b.profile(ctx, p, pick(b.cfg.Quick, time.Second, 2*time.Second),
+					fmt.Sprintf("scorer-%s-%d", name, i+1))
 			})
 		}
 		wg.Wait()

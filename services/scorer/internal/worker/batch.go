@@ -100,10 +100,13 @@ func (b *batch) ids() map[string]bool {
 // with the same key (one device, or one lead without a device) share a
 // lane and keep their order; other records only wait for the lead store,
 // so running them side by side hides the Redis round trips. With 8 lanes
-// Redis sat half idle in the scorer benchmark; 128 keep nearly every
-// record of a 500-record poll in flight at once, which more than
-// doubled the events per second there.
-const lanes = 128
+// Redis sat half idle in the scorer benchmark, and 128 more than doubled
+// the events per second there. A fetch often brings one partition's
+// records only, and then 128 lanes were all busy while hundreds of
+// records of later batches waited for their turns; 512 gave 0.757 of the
+// Redis ceiling for two scorers against 0.710 (means of three runs each),
+// 2048 no more.
+const lanes = 512
 
 // score starts scoring the batch's records by partition and key: records
 // of one key in order, everything else in parallel. Events of one lead
