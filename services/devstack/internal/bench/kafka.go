@@ -16,7 +16,6 @@ import (
 const (
 	refProduce  = "kafka_produce"
 	refConsume  = "kafka_consume"
-	refRedis    = "redis_apply"
 	refPixel    = "bare_pixel"
 	refDelivery = "bare_delivery"
 )

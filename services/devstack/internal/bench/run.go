@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
 )
@@ -46,6 +48,9 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Report, error) {
 		if !cfg.runs(s.name) || ctx.Err() != nil {
 			continue
 		}
+		if err := b.reset(ctx); err != nil {
+			return nil, err
+		}
 		log.Info("suite started", zap.String("suite", s.name))
 		start := time.Now()
 		if err := s.run(ctx); err != nil {
@@ -57,6 +62,39 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger) (*Report, error) {
 	}
 	b.report.Seconds = time.Since(b.report.Started).Seconds()
 	return b.report, ctx.Err()
+}
+
+// reset empties the broker and Redis, so that each suite starts as the
+// one before it did: without the millions of records the tracker suites
+// leave in the broker (this process's heap, whose garbage collection
+// would take CPU from the next suite) and the leads the memory suite
+// leaves in Redis (a larger keyspace makes every script slower than when
+// the Redis ceiling was measured on an empty one).
+func (b *Bench) reset(ctx context.Context) error {
+	cl, err := b.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	listed, err := adm.ListTopics(ctx)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
+	}
+	if names := listed.Names(); len(names) > 0 {
+		deleted, err := adm.DeleteTopics(ctx, names...)
+		if err == nil {
+			err = deleted.Error()
+		}
+		if err != nil {
+			return fmt.Errorf("delete topics: %w", err)
+		}
+	}
+	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
+		return fmt.Errorf("flush redis: %w", err)
+	}
+	debug.FreeOSMemory()
+	return nil
 }
 
 type suite struct {
