@@ -65,7 +65,8 @@ func TestServeStopsWithContext(t *testing.T) {
 // TestProfiling serves the profiles only when asked to.
 func TestProfiling(t *testing.T) {
 	off := telemetry.New(nil)
-	if code, _ := get(t, off.Handler(), "/debug/pprof/goroutine?debug=1"); code != http.StatusNotFound {
+	code, _ := get(t, off.Handler(), "/debug/pprof/goroutine?debug=1")
+	if code != http.StatusNotFound {
 		t.Errorf("profiles off: goroutine profile = %d, want 404", code)
 	}
 	on := telemetry.New(nil)
@@ -75,7 +76,8 @@ func TestProfiling(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "TestProfiling") {
 		t.Errorf("profiles on: goroutine profile = %d, lacks this test:\n%.300s", code, body)
 	}
-	if code, body := get(t, h, "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "heap") {
+	code, body = get(t, h, "/debug/pprof/")
+	if code != http.StatusOK || !strings.Contains(body, "heap") {
 		t.Errorf("profiles on: index = %d %.300s", code, body)
 	}
 }

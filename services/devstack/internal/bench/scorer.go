@@ -175,9 +175,10 @@ func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
 	return nil
 }
 
-// profileAll takes a CPU profile of each of procs, over the first
-// seconds of a drain (one in a quick run, two otherwise), and sends the first error, or nil, once all are taken;
-// without --profile it sends nil at once.
+// profileAll takes a CPU profile of each of procs over the first seconds
+// of a drain (one in a quick run, two otherwise) and sends the first
+// error, or nil, once all are taken; without --profile it sends nil at
+// once.
 func (b *Bench) profileAll(ctx context.Context, procs []*service,
 	name string) <-chan error {
 	errc := make(chan error, 1)
