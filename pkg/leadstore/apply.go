@@ -107,12 +107,15 @@ func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
 	if len(flags) != len(evs) || (unchanged && (known == "" || version == "")) {
 		return nil, fmt.Errorf("apply event %s: %w", first, ErrBadReply)
 	}
-	st, pending, err := s.decode(ctx, parts[1:3])
-	if err != nil {
-		return nil, fmt.Errorf("apply event %s: %w", first, err)
-	}
+	// With the state left out of the reply (the caller holds it), only
+	// the pending records are read; Before stays nil.
+	var st *rules.State
+	var pending []Pending
 	if unchanged {
-		st = nil // the reply left it out: the caller holds it
+		pendFlat, _ := parts[2].([]any)
+		pending = decodePending(pendFlat)
+	} else if st, pending, err = s.decode(ctx, parts[1:3]); err != nil {
+		return nil, fmt.Errorf("apply event %s: %w", first, err)
 	}
 	dups := make([]bool, len(evs))
 	for i := range dups {

@@ -148,6 +148,10 @@ func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
 	if err != nil {
 		return err
 	}
+	calls, err := scriptCalls(ctx, procs)
+	if err != nil {
+		return err
+	}
 	// Events that went to the dead-letter topic were not scored; a rate
 	// that counted them would flatter the scorer.
 	if dead, err := b.endOffsets(ctx, ts.deadletter); err != nil || dead > 0 {
@@ -166,9 +170,9 @@ func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
 			ref.note() + ")",
 		Target: &Target{Ratio: true, Bound: 0.7},
 		Note: fmt.Sprintf("%d events of the lead mix, each device's %s, from the events "+
-			"topic to committed offsets, %d partitions; %s; %s; %s", total, order,
+			"topic to committed offsets, %d partitions; %s; %s; %s; %s", total, order,
 			eventPartitions, work.perEvent(total), cpu.perEvent(total),
-			work.byCommand(total, 3))})
+			callsPerEvent(calls, total), work.byCommand(total, 3))})
 	for _, p := range procs {
 		b.addRSS("scorer", fmt.Sprintf("%d proc run, %s", n, order), p.child)
 	}

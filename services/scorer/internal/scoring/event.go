@@ -49,11 +49,12 @@ func Validate(ev *leadstreamv1.Event) error {
 		return fmt.Errorf("validate event %s: %w: neither anonymous_id nor lead_id",
 			ev.GetId(), ErrInvalid)
 	}
-	for name, v := range map[string]string{"id": ev.GetId(),
-		"anonymous_id": ev.GetAnonymousId(), "lead_id": ev.GetLeadId()} {
-		if len(v) > maxIDLen {
+	ids := [...]struct{ name, v string }{{"id", ev.GetId()},
+		{"anonymous_id", ev.GetAnonymousId()}, {"lead_id", ev.GetLeadId()}}
+	for _, id := range ids {
+		if len(id.v) > maxIDLen {
 			return fmt.Errorf("validate event: %w: %s longer than %d bytes", ErrInvalid,
-				name, maxIDLen)
+				id.name, maxIDLen)
 		}
 	}
 	return nil
