@@ -82,7 +82,8 @@ func (s *Store) ApplyRun(ctx context.Context, e Entity, r *rules.Rules,
 		return nil, err
 	}
 	keys := []string{s.key(e, partState), s.key(e, partPending), s.key(e, partLink)}
-	args := []any{s.window.Milliseconds(), s.seenSlots(), known, s.newVersion(), len(evs)}
+	args := append([]any{s.window.Milliseconds(), s.seenSlots(), known, s.newVersion(),
+		len(evs), len(p.prune) / 3}, p.prune...)
 	for _, ev := range evs {
 		args = appendEventArgs(args, p, ev)
 	}
@@ -171,8 +172,7 @@ func appendEventArgs(args []any, p *plan, ev *leadstreamv1.Event) []any {
 	// The mark changes whenever the hour or the local day does (a day
 	// may start at a half hour), and only then can a bucket fall out of
 	// its window: the script scans for old buckets only on a new mark.
-	args = append(args, day, hour, hour*10+day%10, len(p.prune)/3)
-	args = append(args, p.prune...)
+	args = append(args, day, hour, hour*10+day%10)
 	args[start] = len(args) - start - 1
 	return args
 }

@@ -124,11 +124,13 @@ end
 // closes the gap between looking the link up and counting.
 // ARGV: dedupe window ms, dedupe slots, the state version the caller
 // knows (empty for none), the version to set if anything is counted, the
-// number of events, then for each event the number of its arguments and:
-// its id digest, event time, identified (0|1), then n and n hash fields
-// to increment, then n and n score triples (field, half-life ms, points),
+// number of events, n and n prune triples (signal code, days kept, hours
+// kept), then for each event the number of its arguments and: its id
+// digest, event time, identified (0|1), then n and n hash fields to
+// increment, then n and n score triples (field, half-life ms, points),
 // then n and n trait pairs (field, value), then the event's day, hour and
-// prune mark, and n prune triples (signal code, days kept, hours kept).
+// prune mark. The prune triples are the rules' and come once per call,
+// not once per event: they were half of an event's arguments.
 // Buckets and remembered ids are scanned for pruning only when the mark
 // differs from the one stored in P: with the same hour and day no bucket
 // can have left its window since the last scan, and ids leave theirs at
@@ -159,16 +161,15 @@ local version = redis.call('HGET', KEYS[1], 'V') or ''
 
 -- prune drops the buckets and remembered ids out of their windows at the
 -- event's day and hour, once per new mark; i is the event's day argument.
+local nprune = tonumber(ARGV[6])
 local function prune(i, clock)
   local day, hour, mark = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
-  i = i + 3
   if redis.call('HGET', KEYS[1], 'P') == mark then return end
   redis.call('HSET', KEYS[1], 'P', mark)
   trim_seen(KEYS[1], clock, window, slots)
   local cut = {}
-  local n = tonumber(ARGV[i]); i = i + 1
-  for _ = 1, n do
-    cut[ARGV[i]] = {day - tonumber(ARGV[i + 1]), hour - tonumber(ARGV[i + 2])}; i = i + 3
+  for j = 7, 6 + 3 * nprune, 3 do
+    cut[ARGV[j]] = {day - tonumber(ARGV[j + 1]), hour - tonumber(ARGV[j + 2])}
   end
   for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
     local kind, sig, b = string.match(f, '^([dh])(%w+):(%-?%d+)$')
@@ -221,7 +222,7 @@ end
 
 local before = false
 if ARGV[3] == '' or ARGV[3] ~= version then before = redis.call('HGETALL', KEYS[1]) end
-local dups, i, counted = {}, 6, false
+local dups, i, counted = {}, 7 + 3 * nprune, false
 for e = 1, tonumber(ARGV[5]) do
   dups[e] = count(i + 1)
   if dups[e] == '0' then counted = true end
