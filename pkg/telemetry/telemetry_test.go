@@ -24,7 +24,8 @@ func get(t *testing.T, h http.Handler, path string) (int, string) {
 
 func TestEndpoints(t *testing.T) {
 	s := telemetry.New(nil)
-	hits := prometheus.NewCounter(prometheus.CounterOpts{Name: "leadstream_test_hits_total", Help: "hits"})
+	hits := prometheus.NewCounter(prometheus.CounterOpts{Name: "leadstream_test_hits_total",
+		Help: "hits"})
 	s.Registry.MustRegister(hits)
 	hits.Inc()
 	broken := errors.New("redis down")
@@ -39,12 +40,14 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("readyz while ready = %d", code)
 	}
 	redisErr = broken
-	if code, body := get(t, h, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "redis down") {
+	code, body := get(t, h, "/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "redis down") {
 		t.Errorf("readyz with a failing check = %d %s", code, body)
 	}
 	redisErr = nil
 	s.Drain()
-	if code, body := get(t, h, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "draining") {
+	code, body = get(t, h, "/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "draining") {
 		t.Errorf("readyz while draining = %d %s", code, body)
 	}
 	if _, body := get(t, h, "/metrics"); !strings.Contains(body, "leadstream_test_hits_total 1") {

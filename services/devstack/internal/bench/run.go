@@ -90,6 +90,13 @@ func (b *Bench) reset(ctx context.Context) error {
 			return fmt.Errorf("delete topics: %w", err)
 		}
 	}
+	return b.flushRedis(ctx)
+}
+
+// flushRedis empties Redis and returns this process's garbage to the
+// system, so that what comes next starts on an empty keyspace and a
+// quiet heap.
+func (b *Bench) flushRedis(ctx context.Context) error {
 	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
 		return fmt.Errorf("flush redis: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -31,12 +30,16 @@ func (b *Bench) scorerSuite(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r, err := rules.Load(b.cfg.Rules)
+	if err != nil {
+		return fmt.Errorf("load rules: %w", err)
+	}
 	for _, n := range pick(b.cfg.Quick, []int{1}, []int{1, 2}) {
-		if err := b.scoreWith(ctx, recs, n, "back to back"); err != nil {
+		if err := b.scoreWith(ctx, r, recs, n, "back to back"); err != nil {
 			return err
 		}
 	}
-	return b.scoreWith(ctx, interleave(recs), 1, "interleaved")
+	return b.scoreWith(ctx, r, interleave(recs), 1, "interleaved")
 }
 
 // interleave reorders the records of the lead mix, eight per lead, so
@@ -70,18 +73,14 @@ func (b *Bench) createTopics(ctx context.Context, ts topicSet) error {
 	return nil
 }
 
-// scoreWith starts n scorers in a fresh group and key prefix on new
-// topics, waits until the group has settled with every partition
-// assigned, produces recs and records the rate at which the scorers
-// commit them. The rate is that of n scorers at work: the rebalances of
+// scoreWith measures the Redis ceiling under r, then starts n scorers in a
+// fresh group and key prefix on new topics, waits until the group has
+// settled with every partition assigned, produces recs and records the
+// rate at which the scorers commit them. The rate is that of n scorers at work: the rebalances of
 // joining the group, a few hundred milliseconds each, are left out, as
 // they would be from any sustained rate.
-func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
+func (b *Bench) scoreWith(ctx context.Context, r *rules.Rules, recs []*kgo.Record, n int,
 	order string) error {
-	r, err := rules.Load(b.cfg.Rules)
-	if err != nil {
-		return fmt.Errorf("load rules: %w", err)
-	}
 	ref, err := b.ceiling(ctx, r)
 	if err != nil {
 		return err
@@ -89,10 +88,9 @@ func (b *Bench) scoreWith(ctx context.Context, recs []*kgo.Record, n int,
 	// The scorers start on an empty Redis, as the ceiling's first replay
 	// did, and without the replays' garbage in this process, which hosts
 	// the broker.
-	if err := b.rdb.FlushAll(ctx).Err(); err != nil {
-		return fmt.Errorf("flush redis: %w", err)
+	if err := b.flushRedis(ctx); err != nil {
+		return err
 	}
-	debug.FreeOSMemory()
 	ts := b.topicSet()
 	if err := b.createTopics(ctx, ts); err != nil {
 		return err
